@@ -1,0 +1,38 @@
+"""Backends (installed as ``weldish.backends``): the protocol, the registry, availability.
+
+A backend turns a list of output nodes into their values. Depends on ``weldish.ir``;
+nothing here imports a frontend. Later issues add ``llvm`` and ``cupy`` rows to BACKENDS.
+"""
+from __future__ import annotations
+
+from typing import Protocol
+
+from . import interp
+
+
+class Backend(Protocol):
+    name: str
+
+    def available(self) -> bool: ...
+
+    def run(self, roots: list, memo: dict) -> list: ...
+
+
+BACKENDS: dict[str, Backend] = {
+    "interp": interp.InterpBackend(),
+}
+
+
+def available() -> list[str]:
+    """Names of backends that can run on this machine, the default first."""
+    return [name for name, b in BACKENDS.items() if b.available()]
+
+
+def get(name: str) -> Backend:
+    try:
+        backend = BACKENDS[name]
+    except KeyError:
+        raise ValueError(f"unknown backend {name!r}; known: {sorted(BACKENDS)}") from None
+    if not backend.available():
+        raise RuntimeError(f"backend {name!r} is not available on this machine")
+    return backend

@@ -1,0 +1,14 @@
+"""The interpreter backend: every op runs as its OPS-table NumPy function (the oracle)."""
+from __future__ import annotations
+
+from ..ir.interpret import interpret
+
+
+class InterpBackend:
+    name = "interp"
+
+    def available(self) -> bool:
+        return True
+
+    def run(self, roots, memo):
+        return interpret(roots, memo)

@@ -1,0 +1,147 @@
+"""The OPS table: the single source of truth for every operation of the IR.
+
+Each row says what kind of op it is (which decides how shapes are inferred and how
+backends schedule it), the NumPy function that *defines* it (the oracle calls exactly
+``fn(*source_values, **dict(arg))``), its arity, and slots for the lowerings later backends
+add (``llvm``, ``cuda``) or a decomposition into other ops. Result dtypes are NumPy's: the
+builder probes ``fn`` on miniature arrays (see ``ir.dtypes``), so no promotion rule is
+written twice.
+
+Adding an op = one row here + a one-line frontend wrapper; the generated tests pick it up.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+# --- elementwise ufuncs (NumPy name == op name) -------------------------------------------
+UNARY_UFUNCS = (
+    "negative", "positive", "absolute", "fabs", "sign", "floor", "ceil", "trunc", "rint",
+    "sqrt", "cbrt", "square", "reciprocal", "exp", "exp2", "expm1", "log", "log2", "log10",
+    "log1p", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh",
+    "arcsinh", "arccosh", "arctanh", "deg2rad", "rad2deg", "degrees", "radians", "isnan",
+    "isinf", "isfinite", "signbit", "logical_not", "invert", "spacing", "conjugate",
+)
+BINARY_UFUNCS = (
+    "add", "subtract", "multiply", "divide", "floor_divide", "remainder", "fmod", "power",
+    "float_power", "maximum", "minimum", "fmax", "fmin", "equal", "not_equal", "less",
+    "less_equal", "greater", "greater_equal", "logical_and", "logical_or", "logical_xor",
+    "bitwise_and", "bitwise_or", "bitwise_xor", "left_shift", "right_shift", "arctan2",
+    "hypot", "copysign", "logaddexp", "logaddexp2", "nextafter", "heaviside", "gcd", "lcm",
+    "ldexp",
+)
+# --- reductions and scans: fn(x, axis=..., keepdims=..., dtype=..., ddof=...) ----------------
+REDUCTIONS = (
+    "sum", "prod", "min", "max", "mean", "var", "std", "argmin", "argmax", "any", "all",
+    "nansum", "nanprod", "nanmin", "nanmax", "nanmean", "nanvar", "nanstd", "nanargmin",
+    "nanargmax",
+)
+SCANS = ("cumsum", "cumprod", "nancumsum", "nancumprod")
+
+
+def _const(*, value, dtype):
+    # dtype None: a weak Python scalar, handed to NumPy as the Python object itself.
+    return value if dtype is None else np.dtype(dtype).type(value)
+
+
+def _input(*, buffer):
+    return buffer.data
+
+
+def _rebuild_key(key, arrays):
+    # Index arrays travel as sources; the key holds "@i" placeholders for them.
+    return tuple(arrays[int(k[1:])] if isinstance(k, str) else k for k in key)
+
+
+def _getitem(x, *arrays, key):
+    return x[_rebuild_key(key, arrays)]
+
+
+def _setitem(x, value, *arrays, key):
+    out = np.array(x, copy=True)  # functional update: the source value is never mutated
+    out[_rebuild_key(key, arrays)] = value
+    return out
+
+
+def _compress(x, mask):
+    return x[mask]
+
+
+def _concatenate(*xs, axis):
+    return np.concatenate(xs, axis=axis)
+
+
+def _reshape(x, *, shape):
+    return np.reshape(x, shape)
+
+
+@dataclass(frozen=True)
+class OpDef:
+    kind: str              # input|const|leaf|elementwise|reduce|scan|movement|index|linalg
+    fn: Callable[..., Any]  # the oracle: fn(*source_values, **dict(arg))
+    arity: int | None      # number of sources; None = variadic
+    llvm: Any = None       # lowering, filled by the LLVM backend issue
+    cuda: Any = None       # CUDA C template, filled by the GPU backend issue
+    decompose: Callable | None = None
+    doc: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def _table() -> dict:
+    rows: dict[str, OpDef] = {
+        "input": OpDef("input", _input, 0, doc="a user or fallback buffer"),
+        "const": OpDef("const", _const, 0, doc="a scalar; weak if it was a Python scalar"),
+        "full": OpDef("leaf", np.full, 0),
+        "arange": OpDef("leaf", np.arange, 0),
+        "linspace": OpDef("leaf", np.linspace, 0),
+        "eye": OpDef("leaf", np.eye, 0),
+        "where": OpDef("elementwise", np.where, 3),
+        "clip": OpDef("elementwise", np.clip, 3),
+        "round": OpDef("elementwise", np.round, 1),       # arg: decimals
+        "astype": OpDef("elementwise", np.astype, 1),     # arg: dtype
+        "copy": OpDef("elementwise", np.copy, 1),         # a fresh buffer (np.copy/np.array)
+        "reshape": OpDef("movement", _reshape, 1),
+        "transpose": OpDef("movement", np.transpose, 1),  # arg: axes
+        "broadcast_to": OpDef("movement", np.broadcast_to, 1),
+        "getitem": OpDef("movement", _getitem, None),     # basic indexing: a view in NumPy
+        "take": OpDef("index", np.take, 2),               # integer-array indexing on an axis
+        "compress": OpDef("index", _compress, 2),         # boolean-mask indexing
+        "setitem": OpDef("index", _setitem, None),        # functional x[key] = value
+        "concatenate": OpDef("movement", _concatenate, None),
+        "matmul": OpDef("linalg", np.matmul, 2),
+        "dot": OpDef("linalg", np.dot, 2),
+    }
+    for name in UNARY_UFUNCS:
+        rows[name] = OpDef("elementwise", getattr(np, name), 1)
+    for name in BINARY_UFUNCS:
+        rows[name] = OpDef("elementwise", getattr(np, name), 2)
+    for name in REDUCTIONS:
+        rows[name] = OpDef("reduce", getattr(np, name), 1)
+    for name in SCANS:
+        rows[name] = OpDef("scan", getattr(np, name), 1)
+    return rows
+
+
+_ROWS = _table()
+Op = enum.Enum("Op", [name.upper() for name in _ROWS])
+Op.__str__ = lambda self: self.name.lower()
+OPS: dict[Op, OpDef] = {Op[name.upper()]: row for name, row in _ROWS.items()}
+
+# ufunc object -> op, for __array_ufunc__ (np.abs is np.absolute, np.mod is np.remainder, ...)
+UFUNC_OPS: dict[np.ufunc, Op] = {
+    d.fn: op for op, d in OPS.items() if d.kind == "elementwise" and isinstance(d.fn, np.ufunc)}
+
+ELEMENTWISE = frozenset(op for op, d in OPS.items() if d.kind == "elementwise")
+REDUCE = frozenset(op for op, d in OPS.items() if d.kind == "reduce")
+SCAN = frozenset(op for op, d in OPS.items() if d.kind == "scan")
+# Reductions without an identity: NumPy raises on an empty reduction.
+NO_IDENTITY = frozenset({Op.MIN, Op.MAX, Op.ARGMIN, Op.ARGMAX, Op.NANMIN, Op.NANMAX,
+                         Op.NANARGMIN, Op.NANARGMAX})
+
+
+def call(op: Op, values, arg):
+    """Run the oracle for one op: the definition of its semantics."""
+    return OPS[op].fn(*values, **dict(arg or ()))

@@ -1,0 +1,118 @@
+"""Versioned JSON for graphs (never pickle).
+
+A graph is a list of nodes in topological order; sources are indices into that list. Input
+buffers are not written: each becomes a numbered slot with a name, dtype and shape, and
+``loads`` takes the arrays for those slots from the caller. Op arguments use a small tagged
+encoding for what JSON lacks (tuples, slices, Ellipsis, dtypes, non-finite floats).
+"""
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+
+from .node import Buffer, Node, toposort
+from .ops import Op
+
+FORMAT = "weldish-graph"
+VERSION = 1
+
+
+class GraphFormatError(ValueError):
+    """The JSON is not a weldish graph this version can read."""
+
+
+def _enc(v, slots):
+    if v is None or isinstance(v, (bool, str)) or type(v) is int:
+        return v
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        f = float(v)
+        return f if math.isfinite(f) else {"float": repr(f)}
+    if isinstance(v, tuple):
+        return {"tuple": [_enc(x, slots) for x in v]}
+    if isinstance(v, list):
+        return [_enc(x, slots) for x in v]
+    if isinstance(v, slice):
+        return {"slice": [_enc(x, slots) for x in (v.start, v.stop, v.step)]}
+    if v is Ellipsis:
+        return {"ellipsis": True}
+    if isinstance(v, np.dtype):
+        return {"dtype": v.str}
+    if isinstance(v, Buffer):
+        return {"input": slots[v]}
+    raise TypeError(f"cannot serialize op argument of type {type(v).__name__}")
+
+
+def _dec(v, buffers):
+    if isinstance(v, list):
+        return [_dec(x, buffers) for x in v]
+    if not isinstance(v, dict):
+        return v
+    (tag, body), = v.items()
+    if tag == "tuple":
+        return tuple(_dec(x, buffers) for x in body)
+    if tag == "float":
+        return float(body)
+    if tag == "slice":
+        return slice(*(_dec(x, buffers) for x in body))
+    if tag == "ellipsis":
+        return Ellipsis
+    if tag == "dtype":
+        return np.dtype(body)
+    if tag == "input":
+        return buffers[body]
+    raise GraphFormatError(f"unknown tag {tag!r} in graph JSON")
+
+
+def to_dict(roots, input_names=None) -> dict:
+    """``input_names`` maps Buffer -> name; unnamed inputs get ``in{slot}``."""
+    order = toposort(roots)
+    index = {n: i for i, n in enumerate(order)}
+    slots, inputs = {}, []
+    for n in order:
+        if n.op is Op.INPUT:
+            buf = dict(n.arg)["buffer"]
+            slots[buf] = len(inputs)
+            name = (input_names or {}).get(buf) or buf.name or f"in{len(inputs)}"
+            inputs.append({"name": name, "dtype": n.dtype.str, "shape": list(n.shape)})
+    nodes = [{"op": n.op.name.lower(), "dtype": n.dtype.str, "shape": list(n.shape),
+              "src": [index[s] for s in n.src], "arg": _enc(n.arg, slots)} for n in order]
+    return {"format": FORMAT, "version": VERSION, "inputs": inputs, "nodes": nodes,
+            "outputs": [index[r] for r in roots]}
+
+
+def dumps(roots, input_names=None) -> str:
+    return json.dumps(to_dict(roots, input_names), sort_keys=True)
+
+
+def from_dict(doc: dict, inputs) -> list[Node]:
+    """Rebuild the output nodes; ``inputs`` is a list (by slot) or dict (by name) of arrays."""
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise GraphFormatError("not a weldish graph document")
+    if not isinstance(doc.get("version"), int) or doc["version"] > VERSION:
+        raise GraphFormatError(f"graph format version {doc.get('version')!r} is newer than "
+                               f"this weldish reads ({VERSION})")
+    buffers = []
+    for slot, spec in enumerate(doc["inputs"]):
+        arr = inputs[spec["name"]] if isinstance(inputs, dict) else inputs[slot]
+        arr = np.asarray(arr)
+        if arr.dtype != np.dtype(spec["dtype"]) or list(arr.shape) != spec["shape"]:
+            raise ValueError(f"input {spec['name']!r}: expected {np.dtype(spec['dtype'])}"
+                             f"{spec['shape']}, got {arr.dtype}{list(arr.shape)}")
+        buffers.append(Buffer(arr, name=spec["name"]))
+    nodes: list[Node] = []
+    for spec in doc["nodes"]:
+        try:
+            op = Op[spec["op"].upper()]
+        except KeyError:
+            raise GraphFormatError(f"unknown op {spec['op']!r}") from None
+        nodes.append(Node(op, np.dtype(spec["dtype"]), tuple(spec["shape"]),
+                          tuple(nodes[i] for i in spec["src"]), _dec(spec["arg"], buffers)))
+    return [nodes[i] for i in doc["outputs"]]
+
+
+def loads(text: str, inputs) -> list[Node]:
+    return from_dict(json.loads(text), inputs)

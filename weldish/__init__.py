@@ -1,0 +1,16 @@
+"""weldish: a lazy dataflow compiler for NumPy/pandas pipelines.
+
+    import weldish.numpy as np        # instead of: import numpy as np
+    ...unchanged NumPy code...         # records a lazy graph
+    weldish.evaluate(result)           # or np.asarray / print / float: runs it, fused
+
+See ``weldish.explain`` for the recorded graph, the optimized graph and the fallbacks.
+"""
+from .config import config
+from .evaluate import evaluate
+from .explain import explain
+from .fallback import LOG as fallbacks
+from .lazy import LazyArray
+
+__version__ = "0.1.0"
+__all__ = ["LazyArray", "config", "evaluate", "explain", "fallbacks", "__version__"]

@@ -1,0 +1,51 @@
+"""``weldish.config``: backend and thread settings, as a setter or a context manager.
+
+    weldish.config(backend="interp")            # set for the rest of the program
+    with weldish.config(num_threads=1): ...     # set inside the block, restored after
+"""
+from __future__ import annotations
+
+import os
+import threading
+
+from .backends import get as _get_backend
+
+_DEFAULTS = {
+    "backend": os.environ.get("WELDISH_BACKEND", "interp"),
+    "num_threads": int(os.environ.get("WELDISH_NUM_THREADS", "0")) or (os.cpu_count() or 1),
+}
+
+
+class _Settings(threading.local):
+    def __init__(self):
+        self.__dict__.update(_DEFAULTS)
+
+
+SETTINGS = _Settings()
+
+
+class config:
+    """Set options; as a context manager, restore the previous values on exit."""
+
+    def __init__(self, backend: str | None = None, num_threads: int | None = None):
+        new = {}
+        if backend is not None:
+            _get_backend(backend)  # unknown or unavailable: ValueError/RuntimeError now
+            new["backend"] = backend
+        if num_threads is not None:
+            if int(num_threads) < 1:
+                raise ValueError(f"num_threads must be >= 1, got {num_threads}")
+            new["num_threads"] = int(num_threads)
+        self._old = {k: getattr(SETTINGS, k) for k in new}
+        SETTINGS.__dict__.update(new)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        SETTINGS.__dict__.update(self._old)
+        return False
+
+    @staticmethod
+    def current() -> dict:
+        return {k: getattr(SETTINGS, k) for k in _DEFAULTS}

@@ -1,0 +1,66 @@
+"""Evaluation: optimize the requested nodes, run them on the configured backend.
+
+An evaluated lazy array is rebound to its value (an input buffer), so using it again never
+recomputes, and a write into the array handed out is seen by the lazy array, as in NumPy.
+Values are not cached on graph nodes: two lazy arrays never share one handed-out buffer.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import backends
+from .config import SETTINGS
+from .ir import passes
+from .ir.ops import Op
+from .ir.node import Node
+
+
+def run_nodes(nodes: list[Node]) -> list[np.ndarray]:
+    """Fresh values of ``nodes`` (distinct nodes): one optimized pass, shared work once."""
+    if not nodes:
+        return []
+    optimized = passes.optimize(nodes)
+    values = backends.get(SETTINGS.backend).run(optimized, {})
+    out = []
+    for opt, v in zip(optimized, values):
+        # A result that aliases an input (x * 1 -> x) or another array would let a write
+        # into the handed-out value change data it does not own: copy it.
+        if opt.op is Op.INPUT or v.base is not None or not v.flags.writeable:
+            v = v.copy()
+        out.append(v)
+    return out
+
+
+def evaluate_many(lazies) -> list[np.ndarray]:
+    """NumPy values of lazy arrays, computed in one pass; views stay views of their base."""
+    roots = []
+    for x in lazies:
+        while x._base is not None:
+            x = x._base
+        roots.append(x)
+    unique = list({id(r): r for r in roots}.values())
+    pending = [r for r in unique if not r._is_materialized()]
+    values = run_nodes([r._node for r in pending])
+    for r, v in zip(pending, values):
+        r._materialize(v)
+    return [_value_of(x) for x in lazies]
+
+
+def _value_of(x):
+    """A materialized array's buffer; a view's value is the NumPy view of its base's."""
+    if x._base is None:
+        return x._buffer()
+    return x._view.eager(_value_of(x._base))
+
+
+def evaluate(*arrays):
+    """Evaluate lazy arrays together (one optimized pass, shared work done once).
+
+    Returns one NumPy array for one argument, a tuple for several; non-lazy arguments are
+    returned unchanged.
+    """
+    from .lazy import LazyArray
+    lazies = [a for a in arrays if isinstance(a, LazyArray)]
+    values = dict(zip(map(id, lazies), evaluate_many(lazies)))
+    out = tuple(values.get(id(a), a) for a in arrays)
+    return out[0] if len(out) == 1 else out

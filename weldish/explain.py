@@ -1,0 +1,32 @@
+"""``weldish.explain``: the graph before and after optimization, and the fallbacks."""
+from __future__ import annotations
+
+from . import fallback
+from .config import SETTINGS
+from .ir import passes
+from .ir.printer import format_graph
+
+
+def explain(*arrays, names=None, show: bool = True) -> str:
+    """Text of the lazy graph behind ``arrays``: as recorded, as optimized, fallbacks.
+
+    Prints it (unless ``show=False``) and returns it. Calls NumPy ran eagerly appear as
+    inputs marked ``fallback:<function>``; the table at the end counts every fallback of
+    this process (``weldish.fallbacks.clear()`` resets it).
+    """
+    from .lazy import LazyArray
+    nodes = [a.node for a in arrays if isinstance(a, LazyArray)]
+    names = list(names) if names else [f"out{i}" for i in range(len(nodes))]
+    optimized = passes.optimize(nodes)
+    text = "\n".join([
+        f"== recorded graph ({len(nodes)} output(s))",
+        format_graph(nodes, names),
+        f"== optimized ({', '.join(p.__name__ for p in passes.PIPELINE)}) "
+        f"for backend {SETTINGS.backend!r}",
+        format_graph(optimized, names),
+        "== fallbacks (this process)",
+        fallback.LOG.report(),
+    ])
+    if show:
+        print(text)
+    return text
