@@ -1,7 +1,9 @@
 """The oracle: evaluate a graph by calling each op's NumPy function from the OPS table.
 
 It is also the fallback every backend can hand a node to. Each node is computed once per
-call even when several outputs share it.
+call even when several outputs share it, and an intermediate is released as soon as its
+last consumer has run (as eager NumPy would free it), so peak memory stays close to
+NumPy's.
 """
 from __future__ import annotations
 
@@ -12,13 +14,21 @@ from .ops import OPS
 
 
 def interpret(roots, memo: dict | None = None) -> list:
-    """Values of ``roots`` (in order). ``memo`` maps node -> value and is filled in."""
+    """Values of ``roots`` (in order). ``memo`` maps node -> value, pre-filled or empty."""
     memo = {} if memo is None else memo
-    for node in toposort(roots):
-        if node in memo:
-            continue
-        d = OPS[node.op]
-        memo[node] = d.fn(*(memo[s] for s in node.src), **dict(node.arg or ()))
+    order = toposort(roots)
+    keep = set(roots) | set(memo)
+    uses: dict = {}
+    for node in order:
+        for s in node.src:
+            uses[s] = uses.get(s, 0) + 1
+    for node in order:
+        if node not in memo:
+            memo[node] = OPS[node.op].fn(*(memo[s] for s in node.src), **dict(node.arg or ()))
+        for s in node.src:
+            uses[s] -= 1
+            if uses[s] == 0 and s not in keep:
+                del memo[s]
     return [as_array(memo[r], r) for r in roots]
 
 

@@ -7,10 +7,10 @@ from .ir import passes
 from .ir.printer import format_graph
 
 
-def explain(*arrays, names=None, show: bool = True) -> str:
+def explain(*arrays, names=None, show: bool = True, out=None) -> str:
     """Text of the lazy graph behind ``arrays``: as recorded, as optimized, fallbacks.
 
-    Prints it (unless ``show=False``) and returns it. Calls NumPy ran eagerly appear as
+    Prints it (to ``out``, default stdout; unless ``show=False``) and returns it. Calls NumPy ran eagerly appear as
     inputs marked ``fallback:<function>``; the table at the end counts every fallback of
     this process (``weldish.fallbacks.clear()`` resets it).
     """
@@ -28,5 +28,5 @@ def explain(*arrays, names=None, show: bool = True) -> str:
         fallback.LOG.report(),
     ])
     if show:
-        print(text)
+        print(text, file=out)
     return text
