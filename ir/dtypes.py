@@ -31,9 +31,16 @@ def is_weak_scalar(x) -> bool:
     return type(x) in WEAK_TYPES
 
 
+_DEFAULT = {bool: np.dtype(bool), int: np.dtype(np.int64), float: np.dtype(np.float64)}
+
+
 def default_dtype(x) -> np.dtype:
-    """The dtype NumPy gives a Python scalar standing alone (``np.asarray(x).dtype``)."""
-    return np.asarray(x).dtype
+    """The dtype of a weak Python scalar standing alone (what ``np.asarray`` gives it).
+
+    A Python int beyond int64 is still nominally int64 here: as in NumPy, an operation
+    decides from the value itself (OverflowError with an integer array).
+    """
+    return _DEFAULT[type(x)]
 
 
 def kind(dtype) -> str:

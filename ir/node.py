@@ -49,6 +49,8 @@ def canon(arg):
     constants to NumPy; NaN is unequal to itself, which would defeat sharing.
     """
     t = type(arg)
+    if arg is None or t is str:
+        return arg
     if t is float or isinstance(arg, np.floating):
         f = float(arg)
         return ("f", t.__name__, "nan" if math.isnan(f) else f.hex())

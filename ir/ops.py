@@ -126,7 +126,8 @@ def _table() -> dict:
 
 
 _ROWS = _table()
-Op = enum.Enum("Op", [name.upper() for name in _ROWS])
+# IntEnum: hashing is int hashing (C), which matters for tracing speed.
+Op = enum.IntEnum("Op", [name.upper() for name in _ROWS])
 Op.__str__ = lambda self: self.name.lower()
 OPS: dict[Op, OpDef] = {Op[name.upper()]: row for name, row in _ROWS.items()}
 

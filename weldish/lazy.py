@@ -222,9 +222,15 @@ class LazyArray:
         return _methods.fallback_method(self, name)
 
 
+_NUMPY = []
+
+
 def _np():
-    from . import numpy
-    return numpy
+    """``weldish.numpy`` (imported on first use: it imports this module)."""
+    if not _NUMPY:
+        from . import numpy
+        _NUMPY.append(numpy)
+    return _NUMPY[0]
 
 
 def _raise(exc):
