@@ -24,6 +24,7 @@ UNARY_UFUNCS = (
     "log1p", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh",
     "arcsinh", "arccosh", "arctanh", "deg2rad", "rad2deg", "degrees", "radians", "isnan",
     "isinf", "isfinite", "signbit", "logical_not", "invert", "spacing", "conjugate",
+    "bitwise_count",
 )
 BINARY_UFUNCS = (
     "add", "subtract", "multiply", "divide", "floor_divide", "remainder", "fmod", "power",

@@ -155,7 +155,9 @@ class LazyArray:
         return self.__array__()
 
     def __repr__(self):
-        return repr(self.__array__())
+        # A 0-d result stands for what NumPy returns there: a NumPy scalar (x.sum(), x[0]).
+        arr = self.__array__()
+        return repr(arr[()] if arr.ndim == 0 else arr)
 
     def __str__(self):
         return str(self.__array__())

@@ -45,9 +45,8 @@ def lazy_names() -> list[str]:
     lazy = set()
     for name in dir(_numpy):
         obj = getattr(_numpy, name, None)
-        if isinstance(obj, _numpy.ufunc):
-            if obj.__name__ in _UFUNCS:
-                lazy.add(name)
+        if isinstance(obj, _numpy.ufunc) and obj.__name__ in _UFUNCS:
+            lazy.add(name)
         elif callable(obj) and not isinstance(obj, type):
             try:
                 if obj in _FUNCTIONS:
