@@ -48,6 +48,8 @@ def const_value(node: Node):
 
 def full(shape, fill_value, dtype=None) -> Node:
     shape = _shape_tuple(shape)
+    if any(d < 0 for d in shape):
+        raise ValueError("negative dimensions are not allowed")
     with dt.quiet():
         probe = np.full((), fill_value, dtype=dtype)
     return Node(Op.FULL, probe.dtype, shape, (),

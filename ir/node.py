@@ -16,17 +16,20 @@ import numpy as np
 class Buffer:
     """A reference to a concrete array fed into the graph (identity-keyed).
 
-    ``source`` says where it came from: 'user' for arrays the user passed, or
-    'fallback:<function>' for the result of a call that ran eagerly in NumPy.
+    ``source`` says where it came from: 'user' for arrays the user passed,
+    'fallback:<function>' for the result of a call that ran eagerly in NumPy, or
+    'materialized' for an evaluated lazy value. ``exported``: the array was handed to the
+    user (who may hold it and expect writes through the lazy array to reach it).
     """
 
-    __slots__ = ("data", "name", "source", "__weakref__")
+    __slots__ = ("data", "name", "source", "exported", "__weakref__")
     _by_array: "weakref.WeakValueDictionary[int, Buffer]" = weakref.WeakValueDictionary()
 
     def __init__(self, data: np.ndarray, name: str | None = None, source: str = "user"):
         self.data = data
         self.name = name
         self.source = source
+        self.exported = False
 
     @classmethod
     def of(cls, data: np.ndarray, source: str = "user") -> "Buffer":

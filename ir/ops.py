@@ -67,6 +67,10 @@ def _setitem(x, value, *arrays, key):
     return out
 
 
+def _astype(x, *, dtype):
+    return np.astype(x, dtype)  # np.astype takes dtype positionally only
+
+
 def _compress(x, mask):
     return x[mask]
 
@@ -102,7 +106,7 @@ def _table() -> dict:
         "where": OpDef("elementwise", np.where, 3),
         "clip": OpDef("elementwise", np.clip, 3),
         "round": OpDef("elementwise", np.round, 1),       # arg: decimals
-        "astype": OpDef("elementwise", np.astype, 1),     # arg: dtype
+        "astype": OpDef("elementwise", _astype, 1),       # arg: dtype
         "copy": OpDef("elementwise", np.copy, 1),         # a fresh buffer (np.copy/np.array)
         "reshape": OpDef("movement", _reshape, 1),
         "transpose": OpDef("movement", np.transpose, 1),  # arg: axes

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import os
-import threading
 
 from .backends import get as _get_backend
 
@@ -16,7 +15,8 @@ _DEFAULTS = {
 }
 
 
-class _Settings(threading.local):
+class _Settings:
+    """Process-wide settings (a ``with config(...)`` block changes them for all threads)."""
     def __init__(self):
         self.__dict__.update(_DEFAULTS)
 

@@ -47,9 +47,15 @@ def evaluate_many(lazies) -> list[np.ndarray]:
 
 
 def _value_of(x):
-    """A materialized array's buffer; a view's value is the NumPy view of its base's."""
+    """A materialized array's buffer; a view's value is the NumPy view of its base's.
+
+    The buffer is marked exported: whoever got it may expect later writes through the
+    lazy array to show in it (NumPy aliasing), see ``LazyArray._set_node``.
+    """
     if x._base is None:
-        return x._buffer()
+        buf = x._buffer_ref()
+        buf.exported = True
+        return buf.data
     return x._view.eager(_value_of(x._base))
 
 

@@ -88,6 +88,8 @@ def wrap_result(result, name: str):
     if isinstance(result, np.ndarray) and type(result) is np.ndarray and \
             result.dtype.kind in "biufc":
         return wrap_array(result, source=f"fallback:{name}")
+    if isinstance(result, tuple) and hasattr(result, "_fields"):  # namedtuple results
+        return type(result)(*(wrap_result(r, name) for r in result))
     if type(result) in (tuple, list):
         return type(result)(wrap_result(r, name) for r in result)
     if isinstance(result, LazyArray):

@@ -107,11 +107,30 @@ class LazyArray:
         if new.dtype != self.dtype:
             new = build.astype(new, self.dtype)
         if self._base is None:
-            self._node = new
+            self._node = self._write_through(new) or new
             return
         if self._view.writeback is None:
             raise ValueError("assignment destination is read-only")
         self._base._set_node(self._view.writeback(self._base.node, new))
+
+    def _write_through(self, new: Node) -> Node | None:
+        """In-place update of a value already handed out: NumPy semantics say the array
+        the user holds changes too. Graphs built earlier from the old value keep the old
+        contents (their buffer object now holds a copy), as eager NumPy would have it."""
+        node = self._node
+        if node.op is not Op.INPUT:
+            return None
+        buf = dict(node.arg)["buffer"]
+        if not (buf.exported and buf.source == "materialized"):
+            return None
+        from .evaluate import run_nodes
+        value = run_nodes([new])[0]
+        held = buf.data
+        buf.data = held.copy()
+        np.copyto(held, value)
+        fresh = build.input(held, "materialized")
+        dict(fresh.arg)["buffer"].exported = True
+        return fresh
 
     def _make_view(self, derive, eager, writeback=None) -> "LazyArray":
         return LazyArray(None, self, View(derive, eager, writeback))
@@ -122,8 +141,8 @@ class LazyArray:
     def _materialize(self, value: np.ndarray):
         self._node = build.input(value, "materialized")
 
-    def _buffer(self) -> np.ndarray:
-        return dict(self._node.arg)["buffer"].data
+    def _buffer_ref(self):
+        return dict(self._node.arg)["buffer"]
 
     # -- ndarray attributes --------------------------------------------------------------
     shape = property(lambda self: self.node.shape)
@@ -179,6 +198,9 @@ class LazyArray:
 
     def __index__(self):
         return self.__array__().__index__()
+
+    def __contains__(self, value):
+        return bool((self == value).any())
 
     def __iter__(self):
         if not self.shape:

@@ -58,10 +58,6 @@ def _iadd_at(xp, key):
     a[key] += 1
 
 
-NEGATIVE_SHAPE = ("weldish bug: zeros/ones/full/empty with a negative dimension build a lazy "
-                  "array of negative shape; NumPy's ValueError only comes at evaluation")
-DEFERRED_SETITEM = ("weldish bug: x[int array | bool mask] = v with a bad index raises no "
-                    "IndexError at the call; it surfaces at evaluation and poisons x")
 
 
 def _set_nan_view(xp):
@@ -112,9 +108,7 @@ ERRORS = [
     ("full 300 as uint8", lambda xp: xp.full(3, 300, dtype=xp.uint8), OverflowError),
     ("int += float", _iadd_float, TypeError),
     ("int view *= float", _imul_view_float, TypeError),
-    ("round with float decimals", lambda xp: xp.round(m23(xp), 1.5), TypeError,
-     "weldish bug: round(x, decimals=1.5) silently rounds to int(1.5) digits; NumPy "
-     "raises TypeError"),
+    ("round with float decimals", lambda xp: xp.round(m23(xp), 1.5), TypeError),
     ("astype casting=safe", lambda xp: m23(xp).astype(xp.int64, casting="safe"), TypeError),
     # empty reductions
     ("min of empty", lambda xp: lz(xp, numpy.zeros(0)).min(), ValueError),
@@ -123,10 +117,10 @@ ERRORS = [
     ("argmax of empty", lambda xp: xp.argmax(lz(xp, numpy.zeros(0))), ValueError),
     ("argmin of empty", lambda xp: lz(xp, numpy.zeros((0, 2))).argmin(axis=0), ValueError),
     # shapes
-    ("zeros negative dimension", lambda xp: xp.zeros(-1), ValueError, NEGATIVE_SHAPE),
-    ("ones negative dimension", lambda xp: xp.ones((2, -3)), ValueError, NEGATIVE_SHAPE),
-    ("full negative dimension", lambda xp: xp.full((-2,), 1.0), ValueError, NEGATIVE_SHAPE),
-    ("empty negative dimension", lambda xp: xp.empty((3, -1)), ValueError, NEGATIVE_SHAPE),
+    ("zeros negative dimension", lambda xp: xp.zeros(-1), ValueError),
+    ("ones negative dimension", lambda xp: xp.ones((2, -3)), ValueError),
+    ("full negative dimension", lambda xp: xp.full((-2,), 1.0), ValueError),
+    ("empty negative dimension", lambda xp: xp.empty((3, -1)), ValueError),
     ("arange zero step", lambda xp: xp.arange(0, 5, 0), ZeroDivisionError),
     ("broadcast_to negative", lambda xp: xp.broadcast_to(m23(xp), (-1, 3)), ValueError),
     ("reshape size mismatch", lambda xp: xp.arange(6).reshape(4, 2), ValueError),
@@ -157,15 +151,12 @@ ERRORS = [
     ("too many indices", lambda xp: m23(xp)[0, 0, 0], IndexError),
     ("too many indices with array", lambda xp: i3(xp)[0, [0]], IndexError),
     ("setitem out of bounds", lambda xp: _set(xp, 3, 0), IndexError),
-    ("setitem int array out of bounds", lambda xp: _set(xp, [0, 9], 0), IndexError,
-     DEFERRED_SETITEM),
+    ("setitem int array out of bounds", lambda xp: _set(xp, [0, 9], 0), IndexError),
     ("setitem int array += out of bounds", lambda xp: _iadd_at(xp, [-4]), IndexError),
     ("setitem 2-d int arrays out of bounds",
-     lambda xp: _set(xp, ([0], [5]), 0, m23(xp)), IndexError, DEFERRED_SETITEM),
-    ("setitem mask too long", lambda xp: _set(xp, numpy.array([True] * 4), 0), IndexError,
-     DEFERRED_SETITEM),
-    ("setitem mask too short", lambda xp: _set(xp, numpy.array([True, False]), 0), IndexError,
-     DEFERRED_SETITEM),
+     lambda xp: _set(xp, ([0], [5]), 0, m23(xp)), IndexError),
+    ("setitem mask too long", lambda xp: _set(xp, numpy.array([True] * 4), 0), IndexError),
+    ("setitem mask too short", lambda xp: _set(xp, numpy.array([True, False]), 0), IndexError),
     ("setitem float array index", lambda xp: _set(xp, numpy.array([0.0]), 0), IndexError),
     ("assign NaN into int array", lambda xp: _set(xp, 0, numpy.nan), ValueError),
     ("assign NaN into int slice", lambda xp: _set(xp, slice(None), float("nan")), ValueError),

@@ -188,8 +188,6 @@ def test_trigger_matches_numpy(name):
     assert got == expected
 
 
-@pytest.mark.xfail(strict=True, reason="weldish bug: `v in lazy_2d` raises ValueError (no "
-                   "__contains__: Python iterates rows and calls bool(row == v))")
 def test_contains_2d_matches_numpy():
     x = wnp.asarray(ARR) * 1.0
     assert (3.0 in x) is (3.0 in ARR) is True

@@ -162,9 +162,6 @@ def test_linalg_namedtuple_results_values(call):
         npt.assert_allclose(numpy.asarray(g), e, rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.xfail(strict=True, reason="weldish bug: fallback results that are namedtuples "
-                   "(eigh, qr, svd, slogdet) keep plain ndarrays: wrap_result only wraps "
-                   "exact tuple/list")
 @pytest.mark.parametrize("call", [
     lambda m, a: m.linalg.eigh(a),
     lambda m, a: m.linalg.qr(a),
@@ -252,8 +249,6 @@ def test_lazy_functions_do_not_fall_back():
     assert not weldish.fallbacks.counts, weldish.fallbacks.report()
 
 
-@pytest.mark.xfail(strict=True, reason="weldish bug: astype always falls back (the ASTYPE "
-                   "op's dtype probe calls np.astype(x, dtype=...) with a keyword)")
 def test_astype_does_not_fall_back():
     weldish.fallbacks.clear()
     r = wnp.asarray(DATA).astype(numpy.float32)

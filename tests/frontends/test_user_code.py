@@ -360,8 +360,6 @@ def test_ndarray_out_and_inplace_with_lazy_operand_values():
     npt.assert_allclose(buf, numpy.exp([0.0, 2.0, 4.0]), rtol=1e-15)
 
 
-@pytest.mark.xfail(strict=True, reason="weldish bug: `ndarray += lazy` rebinds the name to a "
-                   "LazyArray, and ufunc(lazy, out=ndarray) returns a LazyArray, not `out`")
 def test_ndarray_out_identity_with_lazy_operand():
     lz = wnp.arange(3.0)
     x = numpy.arange(3.0)
@@ -372,8 +370,6 @@ def test_ndarray_out_identity_with_lazy_operand():
     assert numpy.exp(lz, out=buf) is buf
 
 
-@pytest.mark.xfail(strict=True, reason="weldish bug: `lazy == None` / `lazy == 'a'` return "
-                   "Python False (NotImplemented) instead of an elementwise bool array")
 @pytest.mark.parametrize("other", [None, "a"], ids=["None", "str"])
 def test_compare_with_non_numeric_object(other):
     with warnings.catch_warnings():

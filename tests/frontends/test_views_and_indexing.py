@@ -366,8 +366,6 @@ def test_integer_key_gives_zero_d_scalar_value():
     assert int(a[1][2]) == 6 and int(a[-1, -1]) == 11
 
 
-@pytest.mark.xfail(strict=True, reason="weldish bug: numpy.asarray(lazy[i, j, k]) raises "
-                   "'object __array__ method not producing an array' (view's value is a scalar)")
 @pytest.mark.parametrize("conv", [numpy.asarray, numpy.array, weldish.evaluate],
                          ids=["asarray", "array", "evaluate"])
 def test_integer_key_converts_to_0d_array(conv):
@@ -499,8 +497,6 @@ def test_copies_of_evaluated_value_ignore_lazy_writes():
         npt.assert_array_equal(numpy.asarray(y), [1, 2, 3, 4, 5], err_msg=name)
 
 
-@pytest.mark.xfail(strict=True, reason="weldish bug: x.copy()/wnp.array(x) of an evaluated x "
-                   "is a lazy COPY that reads x's buffer later, so user writes leak into it")
 def test_copies_of_evaluated_value_ignore_user_writes():
     x = wnp.arange(5.0) + 1
     h = numpy.asarray(x)
@@ -522,8 +518,6 @@ def test_broadcast_to_is_read_only():
     npt.assert_array_equal(numpy.asarray(b), numpy.broadcast_to(numpy.arange(3.0), (2, 3)))
 
 
-@pytest.mark.xfail(strict=True, reason="weldish bug: a write into a lazy array does not reach "
-                   "an ndarray np.asarray() handed out for it earlier (NumPy: same object)")
 def test_lazy_write_reaches_handed_out_value():
     for xp in (numpy, wnp):
         x = xp.arange(3.0)

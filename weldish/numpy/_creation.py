@@ -40,7 +40,7 @@ def array(object, dtype=None, *, copy=True, order="K", subok=False, ndmin=0, lik
         if copy is False and dtype is not None and np.dtype(dtype) != object.dtype:
             raise ValueError("Unable to avoid copy while creating an array as requested.")
         if dtype is None or np.dtype(dtype) == object.dtype:
-            return LazyArray(build.elementwise(Op.COPY, object.node)) if copy else object
+            return _copy(object) if copy else object
         return LazyArray(build.astype(object.node, dtype))
     arr = np.array(object, dtype=dtype, copy=copy, ndmin=ndmin)  # copies, as NumPy does
     if arr.dtype.kind not in "biufc":
@@ -141,7 +141,20 @@ def identity(n, dtype=None, *, like=None):
     return eye(n, dtype=float if dtype is None else dtype)
 
 
+def _copy(x: LazyArray) -> LazyArray:
+    """A copy taken now if ``x`` already is an array (its holder may write into it later,
+    and NumPy's copy would not see that); otherwise a lazy copy node."""
+    root = x
+    while root._base is not None:
+        root = root._base
+    if root._is_materialized():
+        return wrap_array(np.array(np.asarray(x), copy=True))
+    return LazyArray(build.elementwise(Op.COPY, x.node))
+
+
 @implements(np.copy)
 def copy(a, order="K", subok=False):
     _order_c(order)
-    return LazyArray(build.elementwise(Op.COPY, to_node(a)))
+    if isinstance(a, LazyArray):
+        return _copy(a)
+    return wrap_array(np.array(a, copy=True))

@@ -16,7 +16,7 @@ from .. import fallback
 from ..evaluate import evaluate_many
 from ..ir import build, dtypes as dt
 from ..ir.ops import Op
-from ..lazy import LazyArray, Unsupported, to_node
+from ..lazy import LazyArray, Unsupported, to_node, wrap_array
 
 
 def _is_basic(k) -> bool:
@@ -55,7 +55,16 @@ def index_node(idx, axis_len: int, axis: int):
 
 def _basic_view(x: LazyArray, key: tuple) -> LazyArray:
     key = build.normalize_basic_key(key)
-    build.getitem(x.node, key)  # NumPy's IndexError now
+    node = build.getitem(x.node, key)  # NumPy's IndexError now
+    if len(key) == x.ndim and all(type(k) is int for k in key):
+        # A full integer index gives a scalar (a copy), not a view; from an evaluated
+        # array it is read now, as cheaply as NumPy reads it.
+        root = x
+        while root._base is not None:
+            root = root._base
+        if root._is_materialized():
+            return wrap_array(np.array(np.asarray(x)[key]))
+        return LazyArray(node)
     return x._make_view(lambda n: build.getitem(n, key),
                         lambda a: a[key],
                         lambda b, new: build.setitem(b, new, key))
@@ -129,6 +138,39 @@ def setitem(x: LazyArray, key, value):
                                       name="ndarray.__setitem__", reason=reason)))
 
 
+def _check_concrete_indices(shape, key):
+    """NumPy's IndexError, now, for concrete index arrays in an assignment key."""
+    widths = [0 if k is None else (np.ndim(k) if _is_array_key(k) and
+              _as_index_array(k).dtype.kind == "b" else 1) for k in key if k is not Ellipsis]
+    axis = 0
+    for k in key:
+        if k is Ellipsis:
+            axis += len(shape) - sum(widths)
+            continue
+        if k is None:
+            continue
+        if _is_array_key(k) and not isinstance(k, LazyArray):
+            idx = _as_index_array(k)
+            if idx.dtype.kind == "b":
+                for i, (n, m) in enumerate(zip(shape[axis:], idx.shape)):
+                    if n != m:
+                        raise IndexError(
+                            f"boolean index did not match indexed array along axis "
+                            f"{axis + i}; size of axis is {n} but size of corresponding "
+                            f"boolean axis is {m}")
+                axis += idx.ndim
+                continue
+            if axis >= len(shape):
+                raise IndexError(f"too many indices for array: array is {len(shape)}-"
+                                 f"dimensional, but {len(widths)} were indexed")
+            index_node(idx, shape[axis], axis)
+        axis += 1
+
+
+def _is_array_key(k) -> bool:
+    return not _is_basic(k)
+
+
 def _lazy_setitem(x: LazyArray, key, value):
     key = key if isinstance(key, tuple) else (key,)
     vnode = to_node(value)
@@ -152,6 +194,7 @@ def _lazy_setitem(x: LazyArray, key, value):
                              f"into shape {target}")
         x._set_node(build.setitem(x.node, vnode, key))
         return
+    _check_concrete_indices(x.shape, key)
     template, arrays = [], []
     for k in key:
         if _is_basic(k):

@@ -7,6 +7,7 @@ into them reach the base (see ``weldish.lazy``).
 from __future__ import annotations
 
 import builtins
+import operator
 
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
@@ -227,7 +228,7 @@ def clip(a, a_min=NoValue, a_max=NoValue, out=None, *, min=NoValue, max=NoValue,
 def round(a, decimals=0, out=None):
     require_default(out=out)
     return LazyArray(build.elementwise(Op.ROUND, to_node(a),
-                                       arg=build.kw(decimals=int(decimals))))
+                                       arg=build.kw(decimals=operator.index(decimals))))
 
 
 @implements(np.around)
@@ -266,7 +267,7 @@ def divmod(x1, x2, /, out=(None, None), **kwargs):
 
 
 __all__ = [n for n in dir() if not n.startswith("_") and n not in (
-    "annotations", "builtins", "np", "build", "dt", "Op", "LazyArray", "Unsupported",
+    "annotations", "builtins", "operator", "np", "build", "dt", "Op", "LazyArray", "Unsupported",
     "NoValue", "implements", "require_default", "to_node", "normalize_axis_index",
     "normalize_axis_tuple", "lazy")]
 del builtins

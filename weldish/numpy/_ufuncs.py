@@ -6,6 +6,8 @@ other than ``reduce``/``accumulate`` of the common ufuncs run the real ufunc (re
 """
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from .. import fallback
@@ -59,7 +61,14 @@ def apply_ufunc(ufunc, inputs, kwargs):
         reason = f"unsupported: {e}"
     except Exception as e:  # noqa: BLE001 - NumPy gives the result or the error
         reason = f"lazy path raised {type(e).__name__}: {e}"
-    return fallback.call(ufunc, inputs, kwargs, name=f"numpy.{ufunc.__name__}", reason=reason)
+    result = fallback.call(ufunc, inputs, kwargs, name=f"numpy.{ufunc.__name__}",
+                           reason=reason)
+    out = kwargs.get("out")
+    if isinstance(out, tuple) and len(out) == 1:
+        out = out[0]
+    if isinstance(out, np.ndarray):
+        return out  # NumPy wrote into the caller's array and returns that array
+    return result
 
 
 def array_ufunc(ufunc, method, inputs, kwargs):
@@ -110,17 +119,34 @@ for _uf in UFUNC_OPS:
     UFUNCS[_uf.__name__] = LazyUfunc(_uf)
 
 
+# ufunc name -> the Python operator, whose ndarray behaviour a fallback reproduces
+# (``ndarray == None`` is elementwise False, while ``np.equal(ndarray, None)`` raises).
+OPERATORS = {"add": operator.add, "subtract": operator.sub, "multiply": operator.mul,
+             "divide": operator.truediv, "floor_divide": operator.floordiv,
+             "remainder": operator.mod, "power": operator.pow, "bitwise_and": operator.and_,
+             "bitwise_or": operator.or_, "bitwise_xor": operator.xor,
+             "left_shift": operator.lshift, "right_shift": operator.rshift,
+             "equal": operator.eq, "not_equal": operator.ne, "less": operator.lt,
+             "less_equal": operator.le, "greater": operator.gt,
+             "greater_equal": operator.ge}
+
+
 def apply_binary_operator(uname, a, b):
     """``a <op> b`` for Python operators; foreign operands get NotImplemented, as ndarray."""
-    ufunc = getattr(np, uname)
     if uname == "matmul":
         from ._linalg import matmul
         return matmul(a, b)
     for x in (a, b):
-        if not isinstance(x, (LazyArray, np.ndarray, np.generic, bool, int, float, complex,
-                              list, tuple)):
-            return NotImplemented
-    return apply_ufunc(ufunc, (a, b), {})
+        if getattr(type(x), "__array_ufunc__", False) is None:
+            return NotImplemented  # the other type opted out of ufuncs, as with ndarray
+    try:
+        return _lazy_call(getattr(np, uname), (a, b), {})
+    except Unsupported as e:
+        reason = f"unsupported: {e}"
+    except Exception as e:  # noqa: BLE001 - NumPy gives the result or the error
+        reason = f"lazy path raised {type(e).__name__}: {e}"
+    return fallback.call(OPERATORS[uname], (a, b), {}, name=f"ndarray.__{uname}__",
+                         reason=reason)
 
 
 def apply_inplace(uname, self, other):
