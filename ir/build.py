@@ -96,10 +96,11 @@ def _probe_operand(node: Node):
 
 
 def _probe_key(node: Node):
-    if is_weak(node):
-        v = const_value(node)
-        return ("weak", type(v), v if type(v) is int else None)
-    return (node.dtype, node.op is Op.CONST)
+    """What the probe's outcome may depend on: the dtype, and a constant's value (weak
+    ints overflow by value; ``int_array ** np.int8(-1)`` raises by value)."""
+    if node.op is Op.CONST:
+        return (node.dtype, canon(node.arg))
+    return node.dtype
 
 
 _dtype_cache: dict = {}

@@ -8,6 +8,7 @@ not its contents, is part of the key.
 from __future__ import annotations
 
 import math
+import struct
 import weakref
 
 import numpy as np
@@ -56,7 +57,8 @@ def canon(arg):
         return arg
     if t is float or isinstance(arg, np.floating):
         f = float(arg)
-        return ("f", t.__name__, "nan" if math.isnan(f) else f.hex())
+        # NaN's hex has no sign; -NaN is observable (copysign, signbit): keep the bits.
+        return ("f", t.__name__, struct.pack("<d", f) if math.isnan(f) else f.hex())
     if t is bool or t is int or isinstance(arg, (np.integer, np.bool_)):
         return (t.__name__, int(arg))
     if t is tuple or t is list:

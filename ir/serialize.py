@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import struct
 
 import numpy as np
 
@@ -29,8 +30,8 @@ def _enc(v, slots):
     if isinstance(v, (np.integer,)):
         return int(v)
     if isinstance(v, (float, np.floating)):
-        f = float(v)
-        return f if math.isfinite(f) else {"float": repr(f)}
+        f = float(v)  # non-finite: the IEEE bits, so -NaN and NaN payloads survive
+        return f if math.isfinite(f) else {"float64": struct.pack(">d", f).hex()}
     if isinstance(v, tuple):
         return {"tuple": [_enc(x, slots) for x in v]}
     if isinstance(v, list):
@@ -54,8 +55,8 @@ def _dec(v, buffers):
     (tag, body), = v.items()
     if tag == "tuple":
         return tuple(_dec(x, buffers) for x in body)
-    if tag == "float":
-        return float(body)
+    if tag == "float64":
+        return struct.unpack(">d", bytes.fromhex(body))[0]
     if tag == "slice":
         return slice(*(_dec(x, buffers) for x in body))
     if tag == "ellipsis":
@@ -89,7 +90,19 @@ def dumps(roots, input_names=None) -> str:
 
 
 def from_dict(doc: dict, inputs) -> list[Node]:
-    """Rebuild the output nodes; ``inputs`` is a list (by slot) or dict (by name) of arrays."""
+    """Rebuild the output nodes; ``inputs`` is a list (by slot) or dict (by name) of arrays.
+
+    A document that is not a complete graph of this format raises GraphFormatError; an
+    input array of the wrong dtype or shape raises ValueError.
+    """
+    try:
+        return _from_dict(doc, inputs)
+    except (KeyError, IndexError, TypeError, AttributeError) as e:
+        raise GraphFormatError(f"malformed weldish graph document: {type(e).__name__}: "
+                               f"{e}") from e
+
+
+def _from_dict(doc: dict, inputs) -> list[Node]:
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise GraphFormatError("not a weldish graph document")
     if not isinstance(doc.get("version"), int) or doc["version"] > VERSION:
@@ -97,8 +110,13 @@ def from_dict(doc: dict, inputs) -> list[Node]:
                                f"this weldish reads ({VERSION})")
     buffers = []
     for slot, spec in enumerate(doc["inputs"]):
-        arr = inputs[spec["name"]] if isinstance(inputs, dict) else inputs[slot]
-        arr = np.asarray(arr)
+        name = spec["name"]
+        if isinstance(inputs, dict) and name not in inputs:
+            raise ValueError(f"missing input {name!r}; the graph takes "
+                             f"{[s['name'] for s in doc['inputs']]}")
+        if not isinstance(inputs, dict) and slot >= len(inputs):
+            raise ValueError(f"the graph takes {len(doc['inputs'])} inputs, got {len(inputs)}")
+        arr = np.asarray(inputs[name] if isinstance(inputs, dict) else inputs[slot])
         if arr.dtype != np.dtype(spec["dtype"]) or list(arr.shape) != spec["shape"]:
             raise ValueError(f"input {spec['name']!r}: expected {np.dtype(spec['dtype'])}"
                              f"{spec['shape']}, got {arr.dtype}{list(arr.shape)}")

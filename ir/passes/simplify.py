@@ -42,7 +42,12 @@ def identity(node, x):
     return _keep(node, x)
 
 
-ONE, ZERO = _is(1), _is(0)
+def _positive_zero(node):
+    # x - 0.0 is exact, x - (-0.0) is not (-0.0 - -0.0 == +0.0)
+    return _is(0)(node) and not np.signbit(build.const_value(node))
+
+
+ONE, ZERO = _is(1), _positive_zero
 RULES = [
     (P(), fold_constants),
     # x * 1, 1 * x, x / 1, x ** 1, x - 0
