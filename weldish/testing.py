@@ -23,8 +23,8 @@ def sample(dtype, shape=(), seed: int = 0, special: bool = False) -> np.ndarray:
     """A deterministic array of ``dtype`` and ``shape`` with values valid for the dtype.
 
     Integers are small and include zero (and negatives for signed types), so shifts,
-    powers and gcd stay meaningful. Floats are in [-4, 4] with a few exact integers and
-    halves. ``special=True`` mixes in the edge values of the dtype: its min/max for
+    powers and gcd stay meaningful. Floats are in [-4, 4]: multiples of 0.25 (exact in
+    every float type) mixed with uniform noise in [-1, 1]. ``special=True`` mixes in the edge values of the dtype: its min/max for
     integers; NaN, +-inf, -0.0, +0.0 and the largest/smallest normal for floats.
     """
     dtype = np.dtype(dtype)
