@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .node import Node, toposort
-from .ops import OPS
+from .ops import OPS, Op
 
 
 def interpret(roots, memo: dict | None = None) -> list:
@@ -24,12 +24,31 @@ def interpret(roots, memo: dict | None = None) -> list:
             uses[s] = uses.get(s, 0) + 1
     for node in order:
         if node not in memo:
-            memo[node] = OPS[node.op].fn(*(memo[s] for s in node.src), **dict(node.arg or ()))
+            d = OPS[node.op]
+            values = [memo[s] for s in node.src]
+            kwargs = dict(node.arg or ())
+            if isinstance(d.fn, np.ufunc):
+                out = _reusable(node, values, uses, keep)
+                if out is not None:
+                    kwargs["out"] = out
+            memo[node] = d.fn(*values, **kwargs)
         for s in node.src:
             uses[s] -= 1
             if uses[s] == 0 and s not in keep:
                 del memo[s]
     return [as_array(memo[r], r) for r in roots]
+
+
+def _reusable(node, values, uses, keep):
+    """A source buffer this elementwise op may overwrite: its last use, same dtype and
+    shape, owned by the interpreter (never an input's data or a view). Eager NumPy does
+    the same for temporaries ("temporary elision"): fewer fresh pages to touch."""
+    for s, v in zip(node.src, values):
+        if (s not in keep and s.op is not Op.INPUT and uses[s] == node.src.count(s)
+                and isinstance(v, np.ndarray) and v.base is None and v.flags.writeable
+                and v.dtype == node.dtype and v.shape == node.shape):
+            return v
+    return None
 
 
 def as_array(value, node: Node) -> np.ndarray:
