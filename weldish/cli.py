@@ -45,11 +45,10 @@ def demo(n: int = 1_000_000, repeat: int = 3, out=sys.stdout) -> int:
         t_np = _median_seconds(lambda: workloads.run(name, numpy, inputs), repeat)
         t_w = _median_seconds(lazy, repeat)
         rows.append((name, t_np, t_w, agree))
-        if name == "blackscholes":
-            small = workloads.black_scholes_inputs(8)
-            say("Black-Scholes as weldish records it (call, put):")
-            weldish.explain(*workloads.run(name, wnp, small), names=["call", "put"],
-                            out=out)
+        if name == "haversine":
+            small = workloads.haversine_inputs(8)
+            say("Haversine as weldish records it:")
+            weldish.explain(*workloads.run(name, wnp, small), names=["km"], out=out)
             say("")
     say(f"{'workload':<14} {'numpy s':>10} {'weldish s':>10} {'ratio':>7}  agree")
     for name, t_np, t_w, agree in rows:
