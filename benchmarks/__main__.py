@@ -6,24 +6,13 @@ pipelines in ``weldish.workloads``; the machine is shared, so read medians, not 
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import numpy
 
 import weldish
 import weldish.numpy as wnp
 from weldish import workloads
-
-
-def _time(fn, repeat):
-    fn()  # warm-up (first-call costs are not what we compare)
-    ts = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t0)
-    return statistics.median(ts)
+from weldish.cli import median_seconds
 
 
 def peers(name, inputs):
@@ -47,7 +36,7 @@ def main(argv=None):
     print(f"{'workload':<14} {'peer':<10} {'seconds':>10} {'vs numpy':>9}")
     for name in args.workloads.split(","):
         inputs = workloads.WORKLOADS[name][1](n)
-        times = {peer: _time(fn, args.repeat) for peer, fn in peers(name, inputs).items()}
+        times = {peer: median_seconds(fn, args.repeat, warmup=True) for peer, fn in peers(name, inputs).items()}
         for peer, t in times.items():
             print(f"{name:<14} {peer:<10} {t:>10.4f} {times['numpy'] / t:>8.2f}x")
 

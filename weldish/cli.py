@@ -9,7 +9,10 @@ import time
 import numpy
 
 
-def _median_seconds(fn, repeat: int) -> float:
+def median_seconds(fn, repeat: int, warmup: bool = False) -> float:
+    """Median wall time of ``fn()`` over ``repeat`` runs (after one untimed run if asked)."""
+    if warmup:
+        fn()
     times = []
     for _ in range(repeat):
         t0 = time.perf_counter()
@@ -42,8 +45,8 @@ def demo(n: int = 1_000_000, repeat: int = 3, out=sys.stdout) -> int:
                                                          equal_nan=True)
                     for g, e in zip(got, eager))
         ok &= agree
-        t_np = _median_seconds(lambda: workloads.run(name, numpy, inputs), repeat)
-        t_w = _median_seconds(lazy, repeat)
+        t_np = median_seconds(lambda: workloads.run(name, numpy, inputs), repeat)
+        t_w = median_seconds(lazy, repeat)
         rows.append((name, t_np, t_w, agree))
         if name == "haversine":
             small = workloads.haversine_inputs(8)
