@@ -1,13 +1,13 @@
 """Backends (installed as ``weldish.backends``): the protocol, the registry, availability.
 
 A backend turns a list of output nodes into their values. Depends on ``weldish.ir``;
-nothing here imports a frontend. Later issues add ``llvm`` and ``cupy`` rows to BACKENDS.
+nothing here imports a frontend. The GPU issue adds a ``cupy`` row.
 """
 from __future__ import annotations
 
 from typing import Protocol
 
-from . import interp
+from . import interp, llvm
 
 
 class Backend(Protocol):
@@ -15,11 +15,12 @@ class Backend(Protocol):
 
     def available(self) -> bool: ...
 
-    def run(self, roots: list, memo: dict) -> list: ...
+    def run(self, roots: list, memo: dict, num_threads: int = 1) -> list: ...
 
 
 BACKENDS: dict[str, Backend] = {
     "interp": interp.InterpBackend(),
+    "llvm": llvm.LLVMBackend(),
 }
 
 

@@ -10,5 +10,5 @@ class InterpBackend:
     def available(self) -> bool:
         return True
 
-    def run(self, roots, memo):
+    def run(self, roots, memo, num_threads: int = 1):
         return interpret(roots, memo)

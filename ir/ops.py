@@ -12,7 +12,7 @@ Adding an op = one row here + a one-line frontend wrapper; the generated tests p
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 import numpy as np
@@ -95,6 +95,105 @@ class OpDef:
     extra: dict = field(default_factory=dict)
 
 
+# --- LLVM lowerings, by the kind of the loop dtype NumPy resolves for the op ---------------
+# Keys: loop-dtype kinds ('f' float, 'i' signed, 'u' unsigned, 'b' bool; several kinds may
+# share an entry). Values, read by backends/llvm (never by op name):
+#   an LLVM instruction (fadd, add, and, ...), "fcmp:<pred>"/"icmp:<pred>",
+#   "intr:<llvm intrinsic>", "libm:<C function>" (float32 calls the 'f' variant),
+#   "copy" (the value itself), "recipe:<name>" (a short IR sequence in
+#   backends/llvm/recipes.py, for ops whose NumPy semantics need more than one instruction).
+# An op or kind without an entry is not lowered: its node runs on the interpreter.
+LLVM = {
+    "add": {"f": "fadd", "iu": "add", "b": "or"},
+    "subtract": {"f": "fsub", "iu": "sub"},
+    "multiply": {"f": "fmul", "iu": "mul", "b": "and"},
+    "divide": {"f": "fdiv"},
+    "floor_divide": {"f": "recipe:floor_divide", "iu": "recipe:floor_divide"},
+    "remainder": {"f": "recipe:remainder", "iu": "recipe:remainder"},
+    "fmod": {"f": "frem", "iu": "recipe:fmod"},
+    "power": {"f": "intr:llvm.pow"},
+    "float_power": {"f": "intr:llvm.pow"},
+    "negative": {"f": "fneg", "iu": "recipe:negative"},
+    "positive": {"fiu": "copy"},
+    "absolute": {"f": "intr:llvm.fabs", "i": "recipe:absolute", "ub": "copy"},
+    "fabs": {"f": "intr:llvm.fabs"},
+    "sign": {"f": "recipe:sign", "iu": "recipe:sign"},
+    "square": {"f": "recipe:square", "iu": "recipe:square", "b": "and"},
+    "reciprocal": {"f": "recipe:reciprocal"},
+    "sqrt": {"f": "intr:llvm.sqrt"},
+    "cbrt": {"f": "libm:cbrt"},
+    "exp": {"f": "libm:exp"},
+    "exp2": {"f": "libm:exp2"},
+    "expm1": {"f": "libm:expm1"},
+    "log": {"f": "libm:log"},
+    "log2": {"f": "libm:log2"},
+    "log10": {"f": "libm:log10"},
+    "log1p": {"f": "libm:log1p"},
+    "sin": {"f": "libm:sin"},
+    "cos": {"f": "libm:cos"},
+    "tan": {"f": "libm:tan"},
+    "arcsin": {"f": "libm:asin"},
+    "arccos": {"f": "libm:acos"},
+    "arctan": {"f": "libm:atan"},
+    "sinh": {"f": "libm:sinh"},
+    "cosh": {"f": "libm:cosh"},
+    "tanh": {"f": "libm:tanh"},
+    "arcsinh": {"f": "libm:asinh"},
+    "arccosh": {"f": "libm:acosh"},
+    "arctanh": {"f": "libm:atanh"},
+    "arctan2": {"f": "libm:atan2"},
+    "hypot": {"f": "libm:hypot"},
+    "copysign": {"f": "intr:llvm.copysign"},
+    "nextafter": {"f": "libm:nextafter"},
+    "deg2rad": {"f": "recipe:deg2rad"},
+    "radians": {"f": "recipe:deg2rad"},
+    "rad2deg": {"f": "recipe:rad2deg"},
+    "degrees": {"f": "recipe:rad2deg"},
+    "floor": {"f": "intr:llvm.floor", "iub": "copy"},
+    "ceil": {"f": "intr:llvm.ceil", "iub": "copy"},
+    "trunc": {"f": "intr:llvm.trunc", "iub": "copy"},
+    "rint": {"f": "intr:llvm.rint"},
+    "isnan": {"f": "recipe:isnan"},
+    "isinf": {"f": "recipe:isinf"},
+    "isfinite": {"f": "recipe:isfinite"},
+    "signbit": {"f": "recipe:signbit"},
+    "logaddexp": {"f": "recipe:logaddexp"},
+    "heaviside": {"f": "recipe:heaviside"},
+    "maximum": {"f": "recipe:maximum", "iub": "recipe:maximum"},
+    "minimum": {"f": "recipe:minimum", "iub": "recipe:minimum"},
+    "fmax": {"f": "recipe:fmax", "iub": "recipe:maximum"},
+    "fmin": {"f": "recipe:fmin", "iub": "recipe:minimum"},
+    "equal": {"f": "fcmp:oeq", "iub": "icmp:eq"},
+    "not_equal": {"f": "fcmp:une", "iub": "icmp:ne"},
+    "less": {"f": "fcmp:olt", "i": "icmp:slt", "ub": "icmp:ult"},
+    "less_equal": {"f": "fcmp:ole", "i": "icmp:sle", "ub": "icmp:ule"},
+    "greater": {"f": "fcmp:ogt", "i": "icmp:sgt", "ub": "icmp:ugt"},
+    "greater_equal": {"f": "fcmp:oge", "i": "icmp:sge", "ub": "icmp:uge"},
+    "logical_and": {"fiub": "recipe:logical_and"},
+    "logical_or": {"fiub": "recipe:logical_or"},
+    "logical_xor": {"fiub": "recipe:logical_xor"},
+    "logical_not": {"fiub": "recipe:logical_not"},
+    "bitwise_and": {"iub": "and"},
+    "bitwise_or": {"iub": "or"},
+    "bitwise_xor": {"iub": "xor"},
+    "invert": {"iu": "recipe:invert", "b": "recipe:logical_not"},
+    "left_shift": {"iu": "recipe:left_shift"},
+    "right_shift": {"iu": "recipe:right_shift"},
+    "conjugate": {"fiu": "copy"},
+    "where": {"fiub": "recipe:where"},
+    "clip": {"f": "recipe:clip", "iub": "recipe:clip"},
+    "astype": {"fiub": "copy"},   # the cast to the output dtype is the whole op
+    "copy": {"fiub": "copy"},
+    # reductions: how two partial values combine, in the accumulator's dtype
+    "sum": {"f": "fadd", "iu": "add"},
+    "prod": {"f": "fmul", "iu": "mul"},
+    "min": {"f": "recipe:minimum", "iub": "recipe:minimum"},
+    "max": {"f": "recipe:maximum", "iub": "recipe:maximum"},
+    "any": {"b": "or"},
+    "all": {"b": "and"},
+}
+
+
 def _table() -> dict:
     rows: dict[str, OpDef] = {
         "input": OpDef("input", _input, 0, doc="a user or fallback buffer"),
@@ -127,6 +226,8 @@ def _table() -> dict:
         rows[name] = OpDef("reduce", getattr(np, name), 1)
     for name in SCANS:
         rows[name] = OpDef("scan", getattr(np, name), 1)
+    for name, lowering in LLVM.items():
+        rows[name] = replace(rows[name], llvm=lowering)
     return rows
 
 

@@ -1,0 +1,272 @@
+"""LLVM IR for one fused kernel: a loop nest over the iteration space.
+
+Kernel ABI (one per kernel, called from several threads on disjoint ranges):
+
+    void kernel(i64 start, i64 end, i64* shape, ptr* data, i64* strides)
+
+``[start, end)`` is the range of the outermost dimension this call covers; ``data[k]`` is
+operand k's base pointer (the kernel's inputs, then its output or accumulator), and
+``strides[k * ndim + d]`` its byte stride along dimension d (0 where it is broadcast, or
+along reduced dimensions of an accumulator). Sizes are runtime values, so one compiled
+kernel serves every size; a stride known to be 0 or one element is compiled in, so the
+innermost loop of contiguous data vectorizes.
+"""
+from __future__ import annotations
+
+import llvmlite.ir as ir
+import numpy as np
+
+from ...ir import build
+from ...ir.ops import OPS, REDUCE, Op
+from . import lowering
+from .recipes import RECIPES
+
+I64 = ir.IntType(64)
+PTR = ir.PointerType()
+BROADCAST, UNIT, GENERAL = 0, 1, 2
+
+
+def llvm_type(dt: np.dtype):
+    dt = np.dtype(dt)
+    if dt.kind == "b":
+        return ir.IntType(1)
+    if dt.kind in "iu":
+        return ir.IntType(dt.itemsize * 8)
+    return ir.FloatType() if dt.itemsize == 4 else ir.DoubleType()
+
+
+def memory_type(dt: np.dtype):
+    return ir.IntType(8) if np.dtype(dt).kind == "b" else llvm_type(dt)
+
+
+class Ctx:
+    """What recipes need: the builder, typed constants, casts, libm and intrinsics."""
+
+    def __init__(self, builder: ir.IRBuilder):
+        self.b = builder
+        self.module = builder.module
+
+    @staticmethod
+    def int_type(bits):
+        return ir.IntType(bits)
+
+    @staticmethod
+    def llconst(ty, value):
+        return ir.Constant(ty, value)
+
+    def const(self, value, dt):
+        dt = np.dtype(dt)
+        v = np.asarray(value).astype(dt)[()]
+        if dt.kind == "b":
+            return ir.Constant(ir.IntType(1), int(bool(v)))
+        if dt.kind in "iu":
+            return ir.Constant(llvm_type(dt), int(v))
+        return ir.Constant(llvm_type(dt), float(v))
+
+    def _function(self, name, ret, args):
+        fn = self.module.globals.get(name)
+        if fn is None:
+            fn = ir.Function(self.module, ir.FunctionType(ret, args), name=name)
+        return fn
+
+    def intr(self, name, dt, *args):
+        ty = llvm_type(dt)
+        suffix = ".f32" if np.dtype(dt).itemsize == 4 else ".f64"
+        return self.b.call(self._function(name + suffix, ty, [ty] * len(args)), args)
+
+    def libm(self, name, dt, *args):
+        ty = llvm_type(dt)
+        cname = name + ("f" if np.dtype(dt).itemsize == 4 else "")
+        return self.b.call(self._function(cname, ty, [ty] * len(args)), args)
+
+    def cast(self, v, src, dst):
+        """NumPy's cast of one value (only the casts ``can_fuse`` admits)."""
+        src, dst = np.dtype(src), np.dtype(dst)
+        b = self.b
+        if src == dst:
+            return v
+        if dst.kind == "b":
+            if src.kind == "f":
+                return b.fcmp_unordered("une", v, self.const(0, src))
+            return b.icmp_unsigned("!=", v, self.const(0, src))
+        ty = llvm_type(dst)
+        if src.kind == "b":
+            return b.uitofp(v, ty) if dst.kind == "f" else b.zext(v, ty)
+        if dst.kind == "f":
+            if src.kind == "f":
+                return b.fpext(v, ty) if dst.itemsize > src.itemsize else b.fptrunc(v, ty)
+            return b.sitofp(v, ty) if src.kind == "i" else b.uitofp(v, ty)
+        if src.kind == "f":
+            raise NotImplementedError("float -> integer casts are not lowered")
+        if dst.itemsize < src.itemsize:
+            return b.trunc(v, ty)
+        if dst.itemsize > src.itemsize:
+            return b.sext(v, ty) if src.kind == "i" else b.zext(v, ty)
+        return v  # same width, other signedness: same bits
+
+    def apply(self, token: str, args, dt):
+        """One lowering entry of the OPS table applied to operands of loop dtype ``dt``."""
+        b = self.b
+        if token == "copy":
+            return args[0]
+        if token.startswith("recipe:"):
+            return RECIPES[token[7:]](self, args, np.dtype(dt))
+        if token.startswith("libm:"):
+            return self.libm(token[5:], dt, *args)
+        if token.startswith("intr:"):
+            return self.intr(token[5:], dt, *args)
+        if token.startswith("fcmp:"):
+            pred = token[5:]
+            return (b.fcmp_unordered if pred.startswith("u") else b.fcmp_ordered)(
+                {"oeq": "==", "une": "!=", "olt": "<", "ole": "<=", "ogt": ">",
+                 "oge": ">="}[pred], *args)
+        if token.startswith("icmp:"):
+            pred = token[5:]
+            op = {"eq": "==", "ne": "!=", "slt": "<", "sle": "<=", "sgt": ">", "sge": ">=",
+                  "ult": "<", "ule": "<=", "ugt": ">", "uge": ">="}[pred]
+            signed = pred.startswith("s")
+            return (b.icmp_signed if signed else b.icmp_unsigned)(op, *args)
+        if token == "fneg":
+            return b.fneg(args[0])
+        return {"and": b.and_, "or": b.or_}.get(token, getattr(b, token, None))(*args)
+
+
+def signature(kernel) -> tuple:
+    """The kernel's structure: what its code depends on, never sizes or data."""
+    index = {n: ("in", k) for k, n in enumerate(kernel.inputs)}
+    rows = []
+    for j, n in enumerate(kernel.body):
+        srcs = []
+        for s in n.src:
+            if s in index:
+                srcs.append(index[s])
+            else:
+                srcs.append(("const", s.dtype.str, build.canon(s.arg)))
+        rows.append((n.op.name, n.dtype.str, build.canon(n.arg), tuple(srcs)))
+        index[n] = ("body", j)
+    return (tuple(n.dtype.str for n in kernel.inputs), tuple(rows))
+
+
+def emit(kernel, name: str, ndim: int, classes: tuple, reduced: tuple) -> str:
+    """LLVM IR text of ``kernel`` for ``ndim`` coalesced dims; ``classes[k][d]`` is operand
+    k's stride class along d; ``reduced[d]`` marks reduced dims (reductions only)."""
+    module = ir.Module(name=name)
+    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [I64, I64, PTR, PTR, PTR]), name)
+    for arg in fn.args:
+        arg.add_attribute("noundef")
+    start, end, shape_p, data_p, strides_p = fn.args
+    builder = ir.IRBuilder(fn.append_basic_block("entry"))
+    ctx = Ctx(builder)
+    nops = len(kernel.inputs) + 1
+    dtypes = [n.dtype for n in kernel.inputs]
+    out_dt = (lowering.accumulator_dtype(kernel.reduce) if kernel.reduce is not None
+              else kernel.output.dtype)
+    dtypes.append(out_dt)
+
+    def load_i64(ptr, i):
+        return builder.load(builder.gep(ptr, [ir.Constant(I64, i)], source_etype=I64), typ=I64)
+
+    shape = [load_i64(shape_p, d) for d in range(ndim)]
+    base = [builder.load(builder.gep(data_p, [ir.Constant(I64, k)], source_etype=PTR), typ=PTR) for k in range(nops)]
+    stride = [[ir.Constant(I64, 0) if classes[k][d] == BROADCAST else
+               ir.Constant(I64, np.dtype(dtypes[k]).itemsize) if classes[k][d] == UNIT else
+               load_i64(strides_p, k * ndim + d) for d in range(ndim)] for k in range(nops)]
+
+    def at(ptr, i, k, d):
+        return builder.gep(ptr, [builder.mul(i, stride[k][d])], source_etype=ir.IntType(8))
+
+    def body_values(ptrs):
+        """Compute every body node at the current element; returns the output's value."""
+        vals = {n: _load(builder, ptrs[k], dtypes[k]) for k, n in enumerate(kernel.inputs)}
+        for n in kernel.body:
+            if n.op in REDUCE:
+                src = n.src[0]
+                vals[n] = ctx.cast(_operand(ctx, vals, src, src.dtype), src.dtype, out_dt)
+                continue
+            ins, out = lowering.loop_dtypes(n)
+            args = [ctx.cast(_operand(ctx, vals, s, t), _value_dtype(s, t), t)
+                    for s, t in zip(n.src, ins)]
+            value = ctx.apply(lowering.lowering(n), args, ins[0])
+            # astype's entry is the source value itself; the cast below is the op
+            vals[n] = ctx.cast(value, ins[0] if n.op is Op.ASTYPE else out, n.dtype)
+        return vals[kernel.body[-1]]
+
+    combine = None
+    if kernel.reduce is not None:
+        token = lowering.entry(OPS[kernel.reduce.op].llvm, out_dt.kind)
+        fast = ("reassoc", "nsz") if token in ("fadd", "fmul") else ()
+
+        def combine(acc, v):
+            if fast:
+                return getattr(builder, token)(acc, v, flags=fast)
+            return ctx.apply(token, [acc, v], out_dt)
+
+    def level(d, ptrs, lo, hi):
+        """Loop over dim d from lo to hi with operand pointers ``ptrs``."""
+        innermost = d == ndim - 1
+        acc_in_register = (kernel.reduce is not None and innermost and reduced[d])
+        pre = builder.block
+        header = fn.append_basic_block(f"d{d}.head")
+        body = fn.append_basic_block(f"d{d}.body")
+        exit_ = fn.append_basic_block(f"d{d}.exit")
+        acc0 = _load(builder, ptrs[-1], out_dt) if acc_in_register else None
+        builder.branch(header)
+        builder.position_at_end(header)
+        i = builder.phi(I64, name=f"i{d}")
+        i.add_incoming(lo, pre)
+        acc = None
+        if acc_in_register:
+            acc = builder.phi(llvm_type(out_dt), name="acc")
+            acc.add_incoming(acc0, pre)
+        builder.cbranch(builder.icmp_signed("<", i, hi), body, exit_)
+        builder.position_at_end(body)
+        inner = [at(ptrs[k], i, k, d) for k in range(nops)]
+        new_acc = None
+        if innermost:
+            v = body_values(inner)
+            if kernel.reduce is None:
+                _store(builder, v, inner[-1], out_dt)
+            elif acc_in_register:
+                new_acc = combine(acc, v)
+            else:
+                _store(builder, combine(_load(builder, inner[-1], out_dt), v), inner[-1],
+                       out_dt)
+        else:
+            level(d + 1, inner, ir.Constant(I64, 0), shape[d + 1])
+        latch = builder.block
+        i.add_incoming(builder.add(i, ir.Constant(I64, 1), flags=("nsw",)), latch)
+        if acc_in_register:
+            acc.add_incoming(new_acc, latch)
+        builder.branch(header)
+        builder.position_at_end(exit_)
+        if acc_in_register:
+            _store(builder, acc, ptrs[-1], out_dt)
+
+    level(0, base, start, end)
+    builder.ret_void()
+    return str(module)
+
+
+def _operand(ctx, vals, node, loop_dt):
+    if node in vals:
+        return vals[node]
+    # a scalar constant, inlined: a weak Python scalar takes the loop dtype (NEP 50)
+    value = build.const_value(node)
+    return ctx.const(value, loop_dt if build.is_weak(node) else node.dtype)
+
+
+def _value_dtype(node, loop_dt):
+    return loop_dt if build.is_weak(node) else node.dtype
+
+
+def _load(builder, ptr, dt):
+    v = builder.load(ptr, typ=memory_type(dt))
+    if np.dtype(dt).kind == "b":
+        return builder.icmp_unsigned("!=", v, ir.Constant(ir.IntType(8), 0))
+    return v
+
+
+def _store(builder, v, ptr, dt):
+    if np.dtype(dt).kind == "b":
+        v = builder.zext(v, ir.IntType(8))
+    builder.store(v, ptr)

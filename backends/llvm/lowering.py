@@ -1,0 +1,81 @@
+"""What the LLVM backend can compile, read from the OPS table's ``llvm`` column.
+
+For each node: the dtypes of the NumPy loop that computes it (``loop_dtypes``, from
+``ufunc.resolve_dtypes``, so casting is exactly NumPy's) and the lowering entry for that
+loop's dtype kind. ``can_fuse`` answers the fusion pass: None, or why not.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ...ir import build
+from ...ir.ops import OPS, REDUCE, Op
+
+SUPPORTED = frozenset(np.dtype(t) for t in (
+    "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+    "float32", "float64"))
+REDUCE_KWARGS = frozenset({"axis", "keepdims", "dtype"})
+
+
+def _operand_type(node):
+    if build.is_weak(node):
+        return type(build.const_value(node))
+    return node.dtype
+
+
+def loop_dtypes(node) -> tuple:
+    """(input loop dtypes, output dtype) of the NumPy loop for an elementwise node."""
+    d = OPS[node.op]
+    if isinstance(d.fn, np.ufunc):
+        types = d.fn.resolve_dtypes(tuple(map(_operand_type, node.src)) + (None,) * d.fn.nout)
+        return tuple(types[:d.fn.nin]), types[d.fn.nin]
+    if node.op is Op.WHERE:
+        return (np.dtype(bool), node.dtype, node.dtype), node.dtype
+    if node.op is Op.CLIP:
+        return (node.dtype,) * 3, node.dtype
+    return (node.src[0].dtype,), node.dtype  # astype, copy
+
+
+def accumulator_dtype(node) -> np.dtype:
+    return np.dtype(bool) if node.op in (Op.ANY, Op.ALL) else node.dtype
+
+
+def entry(table: dict, kind: str):
+    for kinds, value in table.items():
+        if kind in kinds:
+            return value
+    return None
+
+
+def lowering(node) -> str | None:
+    table = OPS[node.op].llvm
+    if table is None:
+        return None
+    if node.op in REDUCE:
+        return entry(table, accumulator_dtype(node).kind)
+    ins, _ = loop_dtypes(node)
+    return entry(table, ins[0].kind)
+
+
+def can_fuse(node) -> str | None:
+    """None if the node compiles inside a loop, else the reason it runs elsewhere."""
+    table = OPS[node.op].llvm
+    if table is None:
+        return f"{node.op} has no LLVM lowering"
+    if node.dtype not in SUPPORTED or any(s.dtype not in SUPPORTED for s in node.src):
+        return "dtype without native support"
+    if node.op in REDUCE:
+        if not set(dict(node.arg)) <= REDUCE_KWARGS:
+            return "reduction arguments"
+        return None if lowering(node) else f"{node.op} of {node.dtype}"
+    try:
+        ins, out = loop_dtypes(node)
+    except (TypeError, ValueError) as e:
+        return f"no NumPy loop: {e}"
+    if node.op is not Op.WHERE and len(set(ins)) != 1:
+        return "mixed-type NumPy loop"
+    if out != node.dtype or any(t not in SUPPORTED for t in ins):
+        return "loop dtype"
+    if node.op is Op.ASTYPE and node.src[0].dtype.kind == "f" and node.dtype.kind in "iu":
+        return "float -> integer cast (out-of-range results are platform-defined)"
+    return None if lowering(node) else f"{node.op} on {ins[0]}"

@@ -1,0 +1,259 @@
+"""Short IR sequences for ops whose NumPy semantics take more than one instruction.
+
+Each recipe gets the emitter context, its operands already cast to the loop dtype, and
+that dtype; it returns the value in the op's output type. The semantics follow NumPy's
+scalar loops (npy_math): signed zeros, NaN propagation, division by zero, shifts past
+the bit width, INT_MIN // -1.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def _zero(c, dt):
+    return c.const(0, dt)
+
+
+def floor_divide(c, args, dt):
+    b, (x, y) = c.b, args
+    if dt.kind == "f":  # npy_divmod's quotient
+        mod = b.frem(x, y)
+        div = b.fdiv(b.fsub(x, mod), y)
+        adjust = b.and_(b.fcmp_unordered("une", mod, _zero(c, dt)),
+                        b.xor(b.fcmp_ordered("olt", y, _zero(c, dt)),
+                              b.fcmp_ordered("olt", mod, _zero(c, dt))))
+        div = b.select(adjust, b.fsub(div, c.const(1.0, dt)), div)
+        floordiv = c.intr("llvm.floor", dt, div)
+        floordiv = b.select(b.fcmp_ordered("ogt", b.fsub(div, floordiv), c.const(0.5, dt)),
+                            b.fadd(floordiv, c.const(1.0, dt)), floordiv)
+        zero_q = c.intr("llvm.copysign", dt, _zero(c, dt), b.fdiv(x, y))
+        q = b.select(b.fcmp_unordered("une", div, _zero(c, dt)), floordiv, zero_q)
+        return b.select(b.fcmp_ordered("oeq", y, _zero(c, dt)), b.fdiv(x, y), q)
+    safe_y = _safe_divisor(c, x, y, dt)
+    if dt.kind == "u":
+        return b.select(b.icmp_unsigned("==", y, _zero(c, dt)), _zero(c, dt),
+                        b.udiv(x, safe_y))
+    q = b.sdiv(x, safe_y)
+    r = b.srem(x, safe_y)
+    fix = b.and_(b.icmp_signed("!=", r, _zero(c, dt)),
+                 b.icmp_signed("<", b.xor(x, y), _zero(c, dt)))
+    q = b.select(fix, b.sub(q, c.const(1, dt)), q)
+    q = b.select(_is_min_over_minus_one(c, x, y, dt), x, q)  # wraps, as NumPy
+    return b.select(b.icmp_signed("==", y, _zero(c, dt)), _zero(c, dt), q)
+
+
+def remainder(c, args, dt):
+    b, (x, y) = c.b, args
+    if dt.kind == "f":  # npy_remainder
+        mod = b.frem(x, y)
+        nonzero = b.fcmp_unordered("une", mod, _zero(c, dt))
+        flip = b.xor(b.fcmp_ordered("olt", y, _zero(c, dt)),
+                     b.fcmp_ordered("olt", mod, _zero(c, dt)))
+        mod_nz = b.select(flip, b.fadd(mod, y), mod)
+        out = b.select(nonzero, mod_nz, c.intr("llvm.copysign", dt, _zero(c, dt), y))
+        return b.select(b.fcmp_ordered("oeq", y, _zero(c, dt)), mod, out)
+    safe_y = _safe_divisor(c, x, y, dt)
+    if dt.kind == "u":
+        return b.select(b.icmp_unsigned("==", y, _zero(c, dt)), _zero(c, dt),
+                        b.urem(x, safe_y))
+    r = b.srem(x, safe_y)
+    fix = b.and_(b.icmp_signed("!=", r, _zero(c, dt)),
+                 b.icmp_signed("<", b.xor(r, y), _zero(c, dt)))
+    r = b.select(fix, b.add(r, y), r)
+    bad = b.or_(b.icmp_signed("==", y, _zero(c, dt)), b.icmp_signed("==", y, c.const(-1, dt)))
+    return b.select(bad, _zero(c, dt), r)
+
+
+def fmod(c, args, dt):
+    b, (x, y) = c.b, args
+    safe_y = _safe_divisor(c, x, y, dt)
+    if dt.kind == "u":
+        return b.select(b.icmp_unsigned("==", y, _zero(c, dt)), _zero(c, dt),
+                        b.urem(x, safe_y))
+    bad = b.or_(b.icmp_signed("==", y, _zero(c, dt)), b.icmp_signed("==", y, c.const(-1, dt)))
+    return b.select(bad, _zero(c, dt), b.srem(x, safe_y))
+
+
+def _safe_divisor(c, x, y, dt):
+    """A divisor that never traps (0 -> 1, and -1 -> 1 for signed): LLVM's division by
+    zero and INT_MIN / -1 are undefined; the select afterwards picks NumPy's result."""
+    b = c.b
+    bad = b.icmp_unsigned("==", y, _zero(c, dt))
+    if dt.kind == "i":
+        bad = b.or_(bad, b.icmp_signed("==", y, c.const(-1, dt)))
+    return b.select(bad, c.const(1, dt), y)
+
+
+def _is_min_over_minus_one(c, x, y, dt):
+    b = c.b
+    return b.and_(b.icmp_signed("==", y, c.const(-1, dt)),
+                  b.icmp_signed("==", x, c.const(int(np.iinfo(dt).min), dt)))
+
+
+def negative(c, args, dt):
+    return c.b.sub(_zero(c, dt), args[0])
+
+
+def absolute(c, args, dt):
+    b, x = c.b, args[0]
+    return b.select(b.icmp_signed("<", x, _zero(c, dt)), b.sub(_zero(c, dt), x), x)
+
+
+def sign(c, args, dt):
+    b, x = c.b, args[0]
+    one, zero = c.const(1, dt), _zero(c, dt)
+    if dt.kind == "f":  # NaN stays NaN; sign(-0.0) is +0.0
+        r = b.select(b.fcmp_ordered("ogt", x, zero), one,
+                     b.select(b.fcmp_ordered("olt", x, zero), c.const(-1, dt),
+                              b.select(b.fcmp_ordered("oeq", x, zero), zero, x)))
+        return r
+    if dt.kind == "u":
+        return b.select(b.icmp_unsigned(">", x, zero), one, zero)
+    return b.select(b.icmp_signed(">", x, zero), one,
+                    b.select(b.icmp_signed("<", x, zero), c.const(-1, dt), zero))
+
+
+def square(c, args, dt):
+    x = args[0]
+    return c.b.fmul(x, x) if dt.kind == "f" else c.b.mul(x, x)
+
+
+def reciprocal(c, args, dt):
+    return c.b.fdiv(c.const(1.0, dt), args[0])
+
+
+def deg2rad(c, args, dt):
+    return c.b.fmul(args[0], c.const(np.array(math.pi / 180.0, dtype=dt)[()], dt))
+
+
+def rad2deg(c, args, dt):
+    return c.b.fmul(args[0], c.const(np.array(180.0 / math.pi, dtype=dt)[()], dt))
+
+
+def isnan(c, args, dt):
+    return c.b.fcmp_unordered("uno", args[0], args[0])
+
+
+def isinf(c, args, dt):
+    return c.b.fcmp_ordered("oeq", c.intr("llvm.fabs", dt, args[0]), c.const(math.inf, dt))
+
+
+def isfinite(c, args, dt):
+    return c.b.fcmp_ordered("olt", c.intr("llvm.fabs", dt, args[0]), c.const(math.inf, dt))
+
+
+def signbit(c, args, dt):
+    b = c.b
+    bits = b.bitcast(args[0], c.int_type(dt.itemsize * 8))
+    return b.icmp_signed("<", bits, c.llconst(bits.type, 0))
+
+
+def logaddexp(c, args, dt):
+    b, (x, y) = c.b, args
+    tmp = b.fsub(x, y)
+    pos = b.fadd(x, c.libm("log1p", dt, c.libm("exp", dt, b.fneg(tmp))))
+    neg = b.fadd(y, c.libm("log1p", dt, c.libm("exp", dt, tmp)))
+    r = b.select(b.fcmp_ordered("ogt", tmp, _zero(c, dt)), pos,
+                 b.select(b.fcmp_ordered("ole", tmp, _zero(c, dt)), neg, tmp))
+    same = b.fadd(x, c.const(np.array(math.log(2.0), dtype=dt)[()], dt))
+    return b.select(b.fcmp_ordered("oeq", x, y), same, r)
+
+
+def heaviside(c, args, dt):
+    b, (x, h0) = c.b, args
+    zero = _zero(c, dt)
+    r = b.select(b.fcmp_ordered("olt", x, zero), zero, c.const(1.0, dt))
+    r = b.select(b.fcmp_ordered("oeq", x, zero), h0, r)
+    return b.select(b.fcmp_unordered("uno", x, x), x, r)
+
+
+def _pick(c, dt, x, y, greater: bool):
+    b = c.b
+    if dt.kind == "f":  # NumPy: (isnan(x) || x > y) ? x : y  (and y on ties: signed zeros)
+        cmp = b.fcmp_ordered("ogt" if greater else "olt", x, y)
+        return b.select(b.or_(cmp, b.fcmp_unordered("uno", x, x)), x, y)
+    signed = dt.kind == "i"
+    op = ">" if greater else "<"
+    cmp = b.icmp_signed(op, x, y) if signed else b.icmp_unsigned(op, x, y)
+    return b.select(cmp, x, y)
+
+
+def maximum(c, args, dt):
+    return _pick(c, dt, *args, greater=True)
+
+
+def minimum(c, args, dt):
+    return _pick(c, dt, *args, greater=False)
+
+
+def fmax(c, args, dt):
+    b, (x, y) = c.b, args  # C fmax: NaN loses
+    keep = b.or_(b.fcmp_ordered("oge", x, y), b.fcmp_unordered("uno", y, y))
+    return b.select(keep, x, y)
+
+
+def fmin(c, args, dt):
+    b, (x, y) = c.b, args
+    keep = b.or_(b.fcmp_ordered("ole", x, y), b.fcmp_unordered("uno", y, y))
+    return b.select(keep, x, y)
+
+
+def _truth(c, x, dt):
+    if dt.kind == "f":
+        return c.b.fcmp_unordered("une", x, _zero(c, dt))  # NaN is true
+    if dt.kind == "b":
+        return x
+    return c.b.icmp_unsigned("!=", x, _zero(c, dt))
+
+
+def logical_and(c, args, dt):
+    return c.b.and_(_truth(c, args[0], dt), _truth(c, args[1], dt))
+
+
+def logical_or(c, args, dt):
+    return c.b.or_(_truth(c, args[0], dt), _truth(c, args[1], dt))
+
+
+def logical_xor(c, args, dt):
+    return c.b.xor(_truth(c, args[0], dt), _truth(c, args[1], dt))
+
+
+def logical_not(c, args, dt):
+    return c.b.not_(_truth(c, args[0], dt))
+
+
+def invert(c, args, dt):
+    return c.b.not_(args[0])
+
+
+def left_shift(c, args, dt):
+    b, (x, s) = c.b, args
+    width = c.const(dt.itemsize * 8, dt)
+    in_range = b.icmp_unsigned("<", s, width)
+    return b.select(in_range, b.shl(x, b.select(in_range, s, _zero(c, dt))), _zero(c, dt))
+
+
+def right_shift(c, args, dt):
+    b, (x, s) = c.b, args
+    width = c.const(dt.itemsize * 8, dt)
+    in_range = b.icmp_unsigned("<", s, width)
+    s = b.select(in_range, s, _zero(c, dt))
+    if dt.kind == "u":
+        return b.select(in_range, b.lshr(x, s), _zero(c, dt))
+    fill = b.select(b.icmp_signed("<", x, _zero(c, dt)), c.const(-1, dt), _zero(c, dt))
+    return b.select(in_range, b.ashr(x, s), fill)
+
+
+def where(c, args, dt):
+    return c.b.select(args[0], args[1], args[2])
+
+
+def clip(c, args, dt):
+    x, lo, hi = args
+    return minimum(c, (maximum(c, (x, lo), dt), hi), dt)
+
+
+RECIPES = {name: fn for name, fn in globals().items()
+           if callable(fn) and not name.startswith("_") and fn.__module__ == __name__}
