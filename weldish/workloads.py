@@ -60,15 +60,108 @@ def zscore_inputs(n: int, seed: int = 0):
     return dict(x=rng.standard_normal((max(n // 8, 1), 8)))
 
 
+def nbody_accel(xp, x, y, z, m, eps2=1e-4, g=1.0):
+    """Gravitational acceleration on each of N bodies from all others (softened, O(N^2)).
+
+    Pairwise differences by broadcasting: N x N temporaries (4096 bodies: 128 MB each).
+    """
+    dx = x[:, None] - x[None, :]
+    dy = y[:, None] - y[None, :]
+    dz = z[:, None] - z[None, :]
+    r2 = dx * dx + dy * dy + dz * dz + eps2
+    w = m[None, :] / (r2 * xp.sqrt(r2))
+    return -g * (dx * w).sum(axis=1), -g * (dy * w).sum(axis=1), -g * (dz * w).sum(axis=1)
+
+
+def nbody_inputs(n: int, seed: int = 0):
+    """``n`` pair interactions: sqrt(n) bodies in the unit cube."""
+    rng = numpy.random.default_rng(seed)
+    bodies = max(int(round(numpy.sqrt(n))), 2)
+    x, y, z = rng.uniform(0.0, 1.0, (3, bodies))
+    return dict(x=x, y=y, z=z, m=rng.uniform(0.5, 1.5, bodies) / bodies)
+
+
+def shallow_water_step(xp, h, u, v, dt, dx, g, depth):
+    """One forward-backward step of the linearized shallow-water equations on a periodic grid
+    (centered differences via roll): velocities from the old height, height from the new
+    velocities."""
+    c = dt / (2 * dx)
+    u = u - (c * g) * (xp.roll(h, -1, axis=1) - xp.roll(h, 1, axis=1))
+    v = v - (c * g) * (xp.roll(h, -1, axis=0) - xp.roll(h, 1, axis=0))
+    div = (xp.roll(u, -1, axis=1) - xp.roll(u, 1, axis=1)) + \
+        (xp.roll(v, -1, axis=0) - xp.roll(v, 1, axis=0))
+    h = h - (c * depth) * div
+    return h, u, v
+
+
+def shallow_water(xp, h, u, v, steps=5, dt=0.1, dx=1.0, g=9.81, depth=0.1):
+    """``steps`` steps of ``shallow_water_step``; the final height and velocities."""
+    for _ in range(steps):
+        h, u, v = shallow_water_step(xp, h, u, v, dt, dx, g, depth)
+    return h, u, v
+
+
+def shallow_water_inputs(n: int, seed: int = 0):
+    """A square grid of about ``n`` cells: a Gaussian bump on a still surface, plus noise."""
+    rng = numpy.random.default_rng(seed)
+    side = max(int(round(numpy.sqrt(n))), 4)
+    r = numpy.linspace(-1.0, 1.0, side)
+    bump = numpy.exp(-((r[:, None] / 0.2) ** 2 + (r[None, :] / 0.2) ** 2))
+    h = 1.0 + 0.1 * bump + 0.001 * rng.standard_normal((side, side))
+    return dict(h=h, u=numpy.zeros((side, side)), v=numpy.zeros((side, side)))
+
+
+def sqdiff_sum(xp, a, b, c):
+    """Weighted squared distance ``sum((a - b)**2 * c)``: one fused pass over three arrays."""
+    return xp.sum((a - b) ** 2 * c)
+
+
+def sqdiff_inputs(n: int, seed: int = 0):
+    rng = numpy.random.default_rng(seed)
+    return dict(a=rng.standard_normal(n), b=rng.standard_normal(n), c=rng.uniform(0, 1, n))
+
+
+def exp_dot(xp, a, b):
+    """``sum(exp(a) * b)``: a transcendental in a reduction."""
+    return xp.sum(xp.exp(a) * b)
+
+
+def exp_dot_inputs(n: int, seed: int = 0):
+    rng = numpy.random.default_rng(seed)
+    return dict(a=rng.uniform(-1, 1, n), b=rng.uniform(0, 1, n))
+
+
+# name -> (pipeline(xp, **inputs), inputs(n elements)).
 WORKLOADS = {
     "blackscholes": (black_scholes, black_scholes_inputs),
     "haversine": (haversine, haversine_inputs),
     "zscore": (zscore_stats, zscore_inputs),
+    "nbody": (nbody_accel, nbody_inputs),
+    "shallow_water": (shallow_water, shallow_water_inputs),
+    "sqdiff_sum": (sqdiff_sum, sqdiff_inputs),
+    "exp_dot": (exp_dot, exp_dot_inputs),
+}
+
+# Elements at benchmark scale 1 (``python -m benchmarks --scale S`` multiplies them). The 2-D
+# workloads count N x N cells: 4096 bodies, a 2048 x 2048 grid; their side scales by sqrt(S).
+BENCH_SIZES = {
+    "blackscholes": 10_000_000,
+    "haversine": 10_000_000,
+    "zscore": 10_000_000,
+    "nbody": 4096 * 4096,
+    "shallow_water": 2048 * 2048,
+    "sqdiff_sum": 20_000_000,
+    "exp_dot": 20_000_000,
 }
 
 
 def run(name: str, xp, inputs: dict):
-    """Run workload ``name`` with module ``xp``; results as a tuple."""
+    """Run workload ``name`` with module ``xp``; results as a tuple.
+
+    Array inputs go through ``xp.asarray`` first (NumPy: the same array; weldish: a lazy
+    input), so the whole pipeline, not just what follows the first ``xp`` call, is recorded.
+    """
     fn, _ = WORKLOADS[name]
-    out = fn(xp, **inputs)
+    out = fn(xp, **{k: xp.asarray(v) if isinstance(v, numpy.ndarray) else v
+                    for k, v in inputs.items()})
     return out if isinstance(out, tuple) else (out,)
