@@ -20,7 +20,7 @@ def run_nodes(nodes: list[Node]) -> list[np.ndarray]:
     if not nodes:
         return []
     optimized = passes.optimize(nodes)
-    values = backends.get(SETTINGS.backend).run(optimized, {})
+    values = backends.get(SETTINGS.backend).run(optimized, {}, SETTINGS.num_threads)
     out = []
     for opt, v in zip(optimized, values):
         # A result that aliases an input (x * 1 -> x) or another array would let a write

@@ -76,6 +76,10 @@ def can_fuse(node) -> str | None:
         return "mixed-type NumPy loop"
     if out != node.dtype or any(t not in SUPPORTED for t in ins):
         return "loop dtype"
+    for s, t in zip(node.src, ins):
+        if build.is_weak(s) and type(build.const_value(s)) is int and t.kind in "iu" and \
+                not np.iinfo(t).min <= build.const_value(s) <= np.iinfo(t).max:
+            return "Python int out of the loop dtype's range (NumPy compares it exactly)"
     if node.op is Op.ASTYPE and node.src[0].dtype.kind == "f" and node.dtype.kind in "iu":
         return "float -> integer cast (out-of-range results are platform-defined)"
     return None if lowering(node) else f"{node.op} on {ins[0]}"

@@ -77,12 +77,12 @@ def fmod(c, args, dt):
 
 
 def _safe_divisor(c, x, y, dt):
-    """A divisor that never traps (0 -> 1, and -1 -> 1 for signed): LLVM's division by
-    zero and INT_MIN / -1 are undefined; the select afterwards picks NumPy's result."""
+    """A divisor that never traps: LLVM's division by zero and INT_MIN / -1 are undefined
+    (0 and that -1 become 1); the select afterwards picks NumPy's result for them."""
     b = c.b
     bad = b.icmp_unsigned("==", y, _zero(c, dt))
     if dt.kind == "i":
-        bad = b.or_(bad, b.icmp_signed("==", y, c.const(-1, dt)))
+        bad = b.or_(bad, _is_min_over_minus_one(c, x, y, dt))
     return b.select(bad, c.const(1, dt), y)
 
 
@@ -189,7 +189,9 @@ def minimum(c, args, dt):
 
 
 def fmax(c, args, dt):
-    b, (x, y) = c.b, args  # C fmax: NaN loses
+    # C fmax: NaN loses; on ties (signed zeros) x, as NumPy's scalar loop (its long
+    # contiguous SIMD loop returns y there: NumPy itself is not consistent)
+    b, (x, y) = c.b, args
     keep = b.or_(b.fcmp_ordered("oge", x, y), b.fcmp_unordered("uno", y, y))
     return b.select(keep, x, y)
 

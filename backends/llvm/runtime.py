@@ -40,10 +40,12 @@ def pool(n: int) -> ThreadPoolExecutor:
     return _pool
 
 
-def identity(op, dtype):
+def identity(op, dtype, empty=False):
+    dtype = np.dtype(dtype)
+    if op is Op.SUM and dtype.kind == "f" and not empty:
+        return -0.0  # the additive identity: a sum of -0.0s stays -0.0 (NumPy: +0.0 if empty)
     if op in IDENTITY:
         return IDENTITY[op]
-    dtype = np.dtype(dtype)
     big = np.inf if dtype.kind == "f" else (np.iinfo(dtype).max if dtype.kind in "iu" else True)
     small = -np.inf if dtype.kind == "f" else (np.iinfo(dtype).min if dtype.kind in "iu"
                                                else False)
@@ -85,7 +87,8 @@ def prepare(kernel, values):
     reduced = tuple(axes is None or d in axes for d in range(len(shape)))
     acc_dtype = np.dtype(bool) if kernel.reduce.op in (Op.ANY, Op.ALL) else kernel.output.dtype
     kd_shape = tuple(1 if r else n for n, r in zip(shape, reduced))
-    out = np.full(kd_shape, identity(kernel.reduce.op, acc_dtype), acc_dtype)
+    empty = any(n == 0 for n in shape)
+    out = np.full(kd_shape, identity(kernel.reduce.op, acc_dtype, empty), acc_dtype)
     acc = as_strided(out, shape, tuple(0 if r else s for r, s in zip(reduced, out.strides)))
     return ops, out, acc, reduced
 

@@ -83,8 +83,8 @@ def partition(roots, can_fuse) -> Plan:
         why[n] = why_not
     position = {n: i for i, n in enumerate(order)}
     for n in order:
-        if n.op is Op.CONST:
-            continue
+        if n.op is Op.CONST and n not in rootset:
+            continue  # scalar constants are inlined into the kernels that use them
         if n not in group_of:
             plan.steps.append(n)
         elif group_of[n] is n:

@@ -17,6 +17,7 @@ from numpy.exceptions import AxisError
 
 import weldish
 import weldish.numpy as wnp
+from weldish.testing import ULPS, assert_within_ulps, backend_is_exact
 
 
 def lz(xp, data, dtype=None):
@@ -297,10 +298,15 @@ def test_value_parity(cases):
         assert isinstance(actual[name], weldish.LazyArray), name
         assert values[name].dtype == e.dtype, name
         assert values[name].shape == e.shape, name
-        npt.assert_array_equal(values[name], e, err_msg=name)
-        # signed zeros and NaN positions too
+        if backend_is_exact() or e.dtype.kind != "f":
+            npt.assert_array_equal(values[name], e, err_msg=name)
+        else:  # compiled math: NaN signs and last-place bits are not NumPy's
+            assert_within_ulps(values[name], e, ULPS, f" [{name}]")
+        # signed zeros too (and the signs of NaNs, on the interpreter: NumPy's own code)
         if e.dtype.kind == "f":
-            npt.assert_array_equal(numpy.signbit(values[name]), numpy.signbit(e), err_msg=name)
+            keep = slice(None) if backend_is_exact() else ~numpy.isnan(e)
+            npt.assert_array_equal(numpy.signbit(values[name])[keep], numpy.signbit(e)[keep],
+                                   err_msg=name)
 
 
 @pytest.mark.parametrize("name,fn", [

