@@ -39,6 +39,11 @@ def interpret(roots, memo: dict | None = None) -> list:
     return [as_array(memo[r], r) for r in roots]
 
 
+def evaluate_node(node: Node, memo: dict):
+    """One node from its sources' values in ``memo`` (for backends' non-fused steps)."""
+    return OPS[node.op].fn(*(memo[s] for s in node.src), **dict(node.arg or ()))
+
+
 def _reusable(node, values, uses, keep):
     """A source buffer this elementwise op may overwrite: its last use, same dtype and
     shape, owned by the interpreter (never an input's data or a view). Eager NumPy does

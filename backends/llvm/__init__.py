@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import warnings
 
-from ...ir.interpret import as_array, interpret
+from ...ir.interpret import as_array, evaluate_node, interpret
 from ...ir.passes.fuse import Kernel, partition
 from . import lowering
 
@@ -51,7 +51,13 @@ class LLVMBackend:
     def run(self, roots, memo, num_threads: int = 1):
         from . import runtime
         plan = self.plan(roots)
-        for step in plan.steps:
+        reads = [step.inputs if isinstance(step, Kernel) else step.src for step in plan.steps]
+        uses: dict = {}
+        for srcs in reads:
+            for s in set(srcs):
+                uses[s] = uses.get(s, 0) + 1
+        keep = set(roots)
+        for step, srcs in zip(plan.steps, reads):
             if isinstance(step, Kernel):
                 values = [memo[n] for n in step.inputs]
                 try:
@@ -65,5 +71,9 @@ class LLVMBackend:
                                   f"interpreter", RuntimeWarning, stacklevel=2)
                     interpret([step.output], memo)
             else:
-                interpret([step], memo)
+                memo[step] = evaluate_node(step, memo)
+            for s in set(srcs):  # free an intermediate after its last reader, as NumPy would
+                uses[s] -= 1
+                if uses[s] == 0 and s not in keep:
+                    memo.pop(s, None)
         return [as_array(memo[r], r) for r in roots]
