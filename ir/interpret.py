@@ -40,8 +40,11 @@ def interpret(roots, memo: dict | None = None) -> list:
 
 
 def evaluate_node(node: Node, memo: dict):
-    """One node from its sources' values in ``memo`` (for backends' non-fused steps)."""
-    return OPS[node.op].fn(*(memo[s] for s in node.src), **dict(node.arg or ()))
+    """One node from its sources' values in ``memo`` (for backends' non-fused steps);
+    scalar constants need not be in ``memo``."""
+    values = [memo[s] if s in memo or s.op is not Op.CONST else
+              OPS[Op.CONST].fn(**dict(s.arg)) for s in node.src]
+    return OPS[node.op].fn(*values, **dict(node.arg or ()))
 
 
 def _reusable(node, values, uses, keep):

@@ -304,9 +304,9 @@ def test_value_parity(cases):
             assert_within_ulps(values[name], e, ULPS, f" [{name}]")
         # signed zeros too (and the signs of NaNs, on the interpreter: NumPy's own code)
         if e.dtype.kind == "f":
-            keep = slice(None) if backend_is_exact() else ~numpy.isnan(e)
-            npt.assert_array_equal(numpy.signbit(values[name])[keep], numpy.signbit(e)[keep],
-                                   err_msg=name)
+            keep = numpy.ones(e.shape, bool) if backend_is_exact() else ~numpy.isnan(e)
+            npt.assert_array_equal(numpy.asarray(numpy.signbit(values[name]))[keep],
+                                   numpy.asarray(numpy.signbit(e))[keep], err_msg=name)
 
 
 @pytest.mark.parametrize("name,fn", [
