@@ -52,8 +52,9 @@ def identity(op, dtype, empty=False):
     return big if op is Op.MIN else small
 
 
-def coalesce(shape, strides_per_op, reduced):
-    """Drop size-1 dims and merge contiguous neighbours (same reducedness)."""
+def coalesce(shape, strides_per_op, reduced, itemsizes):
+    """Drop size-1 dims and merge contiguous neighbours (same reducedness). A single
+    element gets the layout of a contiguous one (so n=1 reuses the n=1000 kernel)."""
     dims = [(n, [s[d] for s in strides_per_op], reduced[d]) for d, n in enumerate(shape)
             if n != 1]
     merged = []
@@ -65,7 +66,8 @@ def coalesce(shape, strides_per_op, reduced):
                 continue
         merged.append((n, st, red))
     if not merged:
-        merged = [(1, [0] * len(strides_per_op), bool(reduced) and all(reduced))]
+        red = bool(reduced) and all(reduced)
+        merged = [(1, list(itemsizes[:-1]) + [0 if red else itemsizes[-1]], red)]
     shape = tuple(m[0] for m in merged)
     strides = [tuple(m[1][k] for m in merged) for k in range(len(strides_per_op))]
     return shape, strides, tuple(m[2] for m in merged)
@@ -100,7 +102,8 @@ def run(kernel, values, get_function, num_threads: int):
     if out.size == 0 or any(n == 0 for n in kernel.shape):
         return _finish(kernel, out)
     arrays = ops + [acc]
-    shape, strides, red = coalesce(kernel.shape, [a.strides for a in arrays], reduced)
+    shape, strides, red = coalesce(kernel.shape, [a.strides for a in arrays], reduced,
+                                   [a.itemsize for a in arrays])
     classes = tuple(tuple(stride_class(s, a.itemsize) for s in st)
                     for st, a in zip(strides, arrays))
     fn = get_function(len(shape), classes, red)
