@@ -53,3 +53,21 @@ def format_graph(roots, names=None) -> str:
         outs = f"  -> {', '.join(out_names[node])}" if node in out_names else ""
         lines.append(f"%{ids[node]} = {label} : {node.dtype}{shape}{outs}")
     return "\n".join(lines)
+
+
+def format_plan(plan) -> str:
+    """The kernels of a fusion plan and why each boundary is there (ids as format_graph)."""
+    from .passes.fuse import Kernel
+    ids = {n: i for i, n in enumerate(toposort(plan.roots))}
+    lines = []
+    for k, step in enumerate(plan.steps):
+        if isinstance(step, Kernel):
+            ops = ", ".join(str(n.op) for n in step.body)
+            reads = ", ".join(f"%{ids[n]}" for n in step.inputs) or "nothing"
+            kind = "reduction" if step.reduce is not None else "elementwise"
+            lines.append(f"kernel {k}: %{ids[step.output]} = {kind} loop over "
+                         f"{list(step.shape)} [{ops}] reading {reads}; boundary: {step.why}")
+        elif step.op is not Op.INPUT and step.op is not Op.CONST:
+            why = plan.reasons.get(step, "")
+            lines.append(f"step {k}: %{ids[step]} = {step.op} on the interpreter ({why})")
+    return "\n".join(lines) if lines else "(nothing to compute)"

@@ -1,10 +1,10 @@
 """``weldish.explain``: the graph before and after optimization, and the fallbacks."""
 from __future__ import annotations
 
-from . import fallback
+from . import backends, fallback
 from .config import SETTINGS
 from .ir import passes
-from .ir.printer import format_graph
+from .ir.printer import format_graph, format_plan
 
 
 def explain(*arrays, names=None, show: bool = True, out=None) -> str:
@@ -18,12 +18,18 @@ def explain(*arrays, names=None, show: bool = True, out=None) -> str:
     nodes = [a.node for a in arrays if isinstance(a, LazyArray)]
     names = list(names) if names else [f"out{i}" for i in range(len(nodes))]
     optimized = passes.optimize(nodes)
+    backend = backends.get(SETTINGS.backend)
+    plan = []
+    if hasattr(backend, "plan"):
+        plan = [f"== kernels ({backend.name}): one loop each, boundaries and why",
+                format_plan(backend.plan(optimized))]
     text = "\n".join([
         f"== recorded graph ({len(nodes)} output(s))",
         format_graph(nodes, names),
         f"== optimized ({', '.join(p.__name__ for p in passes.PIPELINE)}) "
         f"for backend {SETTINGS.backend!r}",
         format_graph(optimized, names),
+        *plan,
         "== fallbacks (this process)",
         fallback.LOG.report(),
     ])
