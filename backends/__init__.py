@@ -18,9 +18,10 @@ class Backend(Protocol):
     def run(self, roots: list, memo: dict, num_threads: int = 1) -> list: ...
 
 
+# In order of preference: the first available one is the default.
 BACKENDS: dict[str, Backend] = {
-    "interp": interp.InterpBackend(),
     "llvm": llvm.LLVMBackend(),
+    "interp": interp.InterpBackend(),
 }
 
 

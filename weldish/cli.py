@@ -66,8 +66,8 @@ def demo(n: int = 1_000_000, repeat: int = 3, out=sys.stdout) -> int:
     for name, t_np, t_w, agree in rows:
         say(f"{name:<14} {t_np:>10.4f} {t_w:>10.4f} {t_np / t_w:>6.2f}x  "
             f"{'yes' if agree else 'NO'}")
-    say("\nratio = numpy time / weldish time (the interpreter backend runs the same NumPy "
-        "calls; compiled backends come next)")
+    say("\nratio = numpy time / weldish time (median, same process; "
+        "`python -m benchmarks` compares more engines)")
     return 0 if ok else 1
 
 

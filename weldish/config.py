@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import os
 
-from .backends import get as _get_backend
+from .backends import available as _available, get as _get_backend
 
 _DEFAULTS = {
-    "backend": os.environ.get("WELDISH_BACKEND", "interp"),
+    # the first available backend (llvm when llvmlite works, else the interpreter)
+    "backend": os.environ.get("WELDISH_BACKEND") or _available()[0],
     "num_threads": int(os.environ.get("WELDISH_NUM_THREADS", "0")) or (os.cpu_count() or 1),
 }
 

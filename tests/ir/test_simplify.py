@@ -20,7 +20,7 @@ def simp(node):
 
 def optimized_text(*arrays) -> str:
     text = weldish.explain(*arrays, show=False)
-    return text.split("== optimized", 1)[1].split("== fallbacks", 1)[0]
+    return text.split("== optimized", 1)[1].split("\n== ", 1)[0]
 
 
 ARRAYS = {
