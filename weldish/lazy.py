@@ -263,7 +263,6 @@ def _raise(exc):
 
 def _install_operators():
     """Python operators map to the ufuncs of ``weldish.numpy`` (reflected and in-place)."""
-    import operator
     table = {
         "add": "add", "sub": "subtract", "mul": "multiply", "truediv": "divide",
         "floordiv": "floor_divide", "mod": "remainder", "pow": "power", "matmul": "matmul",
@@ -301,14 +300,14 @@ def _install_operators():
     def rdivmod(self, other):
         return _np().divmod(other, self)
     LazyArray.__divmod__, LazyArray.__rdivmod__ = divmod_, rdivmod
-    del operator
 
 
 _install_operators()
 
 
 def _methods():
-    """ndarray's methods with a lazy version; each is the ``weldish.numpy`` function."""
+    """ndarray methods that are NumPy functions too: each calls ``weldish.numpy``'s (lazy, or
+    a recorded fallback)."""
     def shape_args(args):
         return args[0] if len(args) == 1 and not isinstance(args[0], int) else args
 

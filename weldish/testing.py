@@ -237,3 +237,22 @@ def _raises_on_zeros(np_fn, np_args, kwargs, exc_type) -> bool:
 
 __all__ = ["DTYPES", "DTYPE_NAMES", "FLOAT_DTYPES", "INT_DTYPES", "Raised", "assert_same",
            "check_call", "no_fallback", "outcome", "quiet", "sample"]
+
+
+def backend_fixture():
+    """An autouse pytest fixture running each test once per backend: the interpreter
+    (NumPy itself, bit-exact) and each compiled backend (within the tolerances above).
+    ``WELDISH_TEST_BACKENDS=interp,llvm`` narrows the list (default: all available)."""
+    import os
+
+    import pytest
+
+    from . import backends, config
+    asked = os.environ.get("WELDISH_TEST_BACKENDS")
+    names = [b for b in backends.available() if not asked or b in asked.split(",")]
+
+    @pytest.fixture(autouse=True, params=names)
+    def backend(request):
+        with config(backend=request.param):
+            yield request.param
+    return backend
