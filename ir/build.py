@@ -17,7 +17,6 @@ from . import dtypes as dt
 from .node import Buffer, Node, canon
 from .ops import NO_IDENTITY, OPS, Op, REDUCE, SCAN
 
-_KEY = "key"
 
 
 def kw(**kwargs) -> tuple:
@@ -226,7 +225,7 @@ def take(x: Node, idx: Node, axis: int) -> Node:
         raise IndexError("arrays used as indices must be of integer (or boolean) type")
     shape = x.shape[:axis] + idx.shape + x.shape[axis + 1:]
     if x.shape[axis] == 0 and idx.size:
-        raise IndexError(f"cannot do a non-empty take from an empty axes.")
+        raise IndexError("cannot do a non-empty take from an empty axes.")
     return Node(Op.TAKE, x.dtype, shape, (x, idx), kw(axis=axis))
 
 

@@ -59,11 +59,12 @@ def fallback_function(fn, qualname: str):
     return wrapper
 
 
+_FUNCTION_TYPES = ("function", "builtin_function_or_method", "_ArrayFunctionDispatcher",
+                   "cython_function_or_method", "method")
+
+
 def _is_function(obj) -> bool:
-    return callable(obj) and not isinstance(obj, type) and not hasattr(obj, "__array_priority__") \
-        and type(obj).__name__ in ("function", "builtin_function_or_method",
-                                   "_ArrayFunctionDispatcher", "cython_function_or_method",
-                                   "method")
+    return type(obj).__name__ in _FUNCTION_TYPES
 
 
 def module_attr(module, name: str, prefix: str):
@@ -81,7 +82,7 @@ def module_attr(module, name: str, prefix: str):
     if isinstance(obj, np.ufunc):
         from ._ufuncs import LazyUfunc, UFUNCS
         return UFUNCS.get(obj.__name__) or LazyUfunc(obj)
-    if obj in FUNCTIONS.keys() if _hashable(obj) else False:
+    if _hashable(obj) and obj in FUNCTIONS:
         return FUNCTIONS[obj]
     if _is_function(obj):
         return fallback_function(obj, f"{prefix}.{name}")
