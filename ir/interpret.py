@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .node import Node, toposort
-from .ops import OPS, Op
+from .ops import OPS, Op, call
 
 
 def interpret(roots, memo: dict | None = None) -> list:
@@ -42,9 +42,9 @@ def interpret(roots, memo: dict | None = None) -> list:
 def evaluate_node(node: Node, memo: dict):
     """One node from its sources' values in ``memo`` (for backends' non-fused steps);
     scalar constants need not be in ``memo``."""
-    values = [memo[s] if s in memo or s.op is not Op.CONST else
-              OPS[Op.CONST].fn(**dict(s.arg)) for s in node.src]
-    return OPS[node.op].fn(*values, **dict(node.arg or ()))
+    values = [memo[s] if s in memo or s.op is not Op.CONST else call(Op.CONST, (), s.arg)
+              for s in node.src]
+    return call(node.op, values, node.arg)
 
 
 def _reusable(node, values, uses, keep):

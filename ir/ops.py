@@ -12,7 +12,7 @@ Adding an op = one row here + a one-line frontend wrapper; the generated tests p
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 import numpy as np
@@ -92,7 +92,6 @@ class OpDef:
     cuda: Any = None       # CUDA C template, filled by the GPU backend issue
     decompose: Callable | None = None
     doc: str = ""
-    extra: dict = field(default_factory=dict)
 
 
 # --- LLVM lowerings, by the kind of the loop dtype NumPy resolves for the op ---------------

@@ -113,14 +113,14 @@ def run(kernel, values, get_function, num_threads: int):
     total = int(np.prod(shape))
     chunks = _chunks(shape[0], num_threads if total >= PARALLEL_THRESHOLD else 1)
     if len(chunks) == 1:
-        fn(0, shape[0], c_shape, _pointers(arrays, acc), c_strides)
+        fn(0, shape[0], c_shape, _pointers(arrays), c_strides)
         return _finish(kernel, out)
     if red[0]:  # each thread accumulates privately; combined in chunk order
         privates = [np.full_like(out, out.flat[0]) for _ in chunks]
         accs = [as_strided(p, acc.shape, acc.strides) for p in privates]
-        datas = [_pointers(ops + [a], a) for a in accs]
+        datas = [_pointers(ops + [a]) for a in accs]
     else:
-        datas = [_pointers(arrays, acc)] * len(chunks)
+        datas = [_pointers(arrays)] * len(chunks)
     futures = [pool(num_threads).submit(fn, lo, hi, c_shape, data, c_strides)
                for (lo, hi), data in zip(chunks, datas)]
     for f in futures:
@@ -130,7 +130,7 @@ def run(kernel, values, get_function, num_threads: int):
     return _finish(kernel, out)
 
 
-def _pointers(arrays, acc):
+def _pointers(arrays):
     return (ctypes.c_void_p * len(arrays))(*[a.__array_interface__["data"][0] for a in arrays])
 
 
