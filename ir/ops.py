@@ -157,6 +157,12 @@ LLVM = {
     "isfinite": {"f": "recipe:isfinite"},
     "signbit": {"f": "recipe:signbit"},
     "logaddexp": {"f": "recipe:logaddexp"},
+    "logaddexp2": {"f": "recipe:logaddexp2"},
+    "spacing": {"f": "recipe:spacing"},
+    "bitwise_count": {"iu": "recipe:bitwise_count"},  # uint8 result
+    "gcd": {"iu": "recipe:gcd"},
+    "lcm": {"iu": "recipe:lcm"},
+    "ldexp": {"f": "recipe:ldexp"},   # the mixed loop (float, int32|int64) -> float
     "heaviside": {"f": "recipe:heaviside"},
     "maximum": {"f": "recipe:maximum", "iub": "recipe:maximum"},
     "minimum": {"f": "recipe:minimum", "iub": "recipe:minimum"},

@@ -57,6 +57,15 @@ def lowering(node) -> str | None:
     return entry(table, ins[0].kind)
 
 
+def _admitted_mixed_loop(op, ins) -> bool:
+    """The NumPy loops with operands of several dtypes that the lowerings handle: where's
+    (bool, T, T) and ldexp's (float, int32 | int64)."""
+    if op is Op.WHERE:
+        return True
+    return op is Op.LDEXP and ins[0].kind == "f" and ins[1] in (np.dtype("int32"),
+                                                                np.dtype("int64"))
+
+
 def can_fuse(node) -> str | None:
     """None if the node compiles inside a loop, else the reason it runs elsewhere."""
     table = OPS[node.op].llvm
@@ -72,7 +81,7 @@ def can_fuse(node) -> str | None:
         ins, out = loop_dtypes(node)
     except (TypeError, ValueError) as e:
         return f"no NumPy loop: {e}"
-    if node.op is not Op.WHERE and len(set(ins)) != 1:
+    if len(set(ins)) != 1 and not _admitted_mixed_loop(node.op, ins):
         return "mixed-type NumPy loop"
     if out != node.dtype or any(t not in SUPPORTED for t in ins):
         return "loop dtype"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+import llvmlite.ir as ir
 import numpy as np
 
 
@@ -159,6 +160,112 @@ def logaddexp(c, args, dt):
                  b.select(b.fcmp_ordered("ole", tmp, _zero(c, dt)), neg, tmp))
     same = b.fadd(x, c.const(np.array(math.log(2.0), dtype=dt)[()], dt))
     return b.select(b.fcmp_ordered("oeq", x, y), same, r)
+
+
+def logaddexp2(c, args, dt):
+    """npy_logaddexp2: log2(2**x + 2**y) without overflow; x == y (same-signed infinities
+    included) is x + 1; NaN comes out of the difference."""
+    b, (x, y) = c.b, args
+    log2e = c.const(np.array(1.442695040888963407359924681001892137, dtype=dt)[()], dt)
+
+    def log2_1p(v):
+        return b.fmul(log2e, c.libm("log1p", dt, v))
+
+    tmp = b.fsub(x, y)
+    pos = b.fadd(x, log2_1p(c.libm("exp2", dt, b.fneg(tmp))))
+    neg = b.fadd(y, log2_1p(c.libm("exp2", dt, tmp)))
+    r = b.select(b.fcmp_ordered("ogt", tmp, _zero(c, dt)), pos,
+                 b.select(b.fcmp_ordered("ole", tmp, _zero(c, dt)), neg, tmp))
+    return b.select(b.fcmp_ordered("oeq", x, y), b.fadd(x, c.const(1.0, dt)), r)
+
+
+def spacing(c, args, dt):
+    """npy_spacing: the distance to the next float away from zero (the bit pattern plus
+    one), negative for negative x; +smallest subnormal at both zeros; NaN at infinities;
+    NaN stays itself."""
+    b, x = c.b, args[0]
+    ity = c.int_type(dt.itemsize * 8)
+    up = b.bitcast(b.add(b.bitcast(x, ity), c.llconst(ity, 1)), x.type)
+    tiny = b.bitcast(c.llconst(ity, 1), x.type)
+    up = b.select(b.fcmp_ordered("oeq", x, _zero(c, dt)), tiny, up)
+    r = b.fsub(up, x)  # exact; max float steps to inf: inf - max = inf
+    r = b.select(b.fcmp_unordered("uno", x, x), x, r)
+    return b.select(isinf(c, args, dt), c.const(math.nan, dt), r)
+
+
+def bitwise_count(c, args, dt):
+    """npy_popcount: the set bits of |x| (so INT_MIN, whose negation wraps, counts 1),
+    as uint8."""
+    b, x = c.b, args[0]
+    if dt.kind == "i":
+        x = absolute(c, args, dt)
+    n = b.ctpop(x)
+    i8 = c.int_type(8)
+    return n if n.type == i8 else b.trunc(n, i8)
+
+
+def _abs_bits(c, x, dt):
+    """|x| as the unsigned value of the same bits (NumPy's ``a < 0 ? -a : a`` handed to
+    its unsigned gcd; -INT_MIN wraps to INT_MIN, i.e. 2**(bits-1) unsigned)."""
+    return absolute(c, (x,), dt) if dt.kind == "i" else x
+
+
+def _gcd_unsigned(c, a, b_):
+    """Euclid's algorithm on unsigned values (npy_gcdu): a small loop in the kernel."""
+    b = c.b
+    pre = b.block
+    head = b.append_basic_block("gcd.head")
+    body = b.append_basic_block("gcd.body")
+    done = b.append_basic_block("gcd.done")
+    b.branch(head)
+    b.position_at_end(head)
+    pa, pb = b.phi(a.type, "gcd.a"), b.phi(a.type, "gcd.b")
+    pa.add_incoming(a, pre)
+    pb.add_incoming(b_, pre)
+    b.cbranch(b.icmp_unsigned("!=", pa, c.llconst(a.type, 0)), body, done)
+    b.position_at_end(body)
+    rem = b.urem(pb, pa)
+    pa.add_incoming(rem, body)
+    pb.add_incoming(pa, body)
+    b.branch(head)
+    b.position_at_end(done)
+    return pb
+
+
+def gcd(c, args, dt):
+    """npy_gcd: gcd(|a|, |b|), never negative except gcd(INT_MIN, 0 or INT_MIN), whose
+    unsigned result 2**(bits-1) reads back as INT_MIN, as in NumPy."""
+    x, y = (_abs_bits(c, v, dt) for v in args)
+    return _gcd_unsigned(c, x, y)
+
+
+def lcm(c, args, dt):
+    """npy_lcm: |a| / gcd * |b| in unsigned arithmetic (wraps on overflow), 0 if both
+    are 0."""
+    b = c.b
+    x, y = (_abs_bits(c, v, dt) for v in args)
+    g = _gcd_unsigned(c, x, y)
+    zero = b.icmp_unsigned("==", g, _zero(c, dt))
+    q = b.udiv(x, b.select(zero, c.const(1, dt), g))
+    return b.select(zero, _zero(c, dt), b.mul(q, y))
+
+
+def ldexp(c, args, dt):
+    """x * 2**e via libm's ldexp (exact: one rounding). NumPy's int64 loop clamps the
+    exponent to C int's range first (beyond it the result is 0 or inf anyway)."""
+    b, (x, e) = c.b, args
+    i32 = c.int_type(32)
+    if e.type.width > 32:
+        lo, hi = c.llconst(e.type, -2**31), c.llconst(e.type, 2**31 - 1)
+        e = b.select(b.icmp_signed("<", e, lo), lo, b.select(b.icmp_signed(">", e, hi), hi, e))
+        e = b.trunc(e, i32)
+    elif e.type.width < 32:
+        e = b.sext(e, i32)
+    name = "ldexpf" if dt.itemsize == 4 else "ldexp"
+    fn = c.module.globals.get(name)
+    if fn is None:
+        fn = ir.Function(c.module, ir.FunctionType(x.type, [x.type, i32]), name=name)
+    return b.call(fn, [x, e])
 
 
 def heaviside(c, args, dt):

@@ -139,9 +139,8 @@ LOWERED_KINDS = ("elementwise", "reduce", "scan")
 
 @pytest.mark.parametrize("field", [
     pytest.param("llvm", marks=pytest.mark.xfail(
-        strict=True, reason="LLVM issue in progress: round, spacing, bitwise_count, "
-        "logaddexp2, gcd, lcm, ldexp, mean/var/std, arg*, nan* reductions and scans are "
-        "not lowered yet (they run on the interpreter)")),
+        strict=True, reason="LLVM issue in progress: round, mean/var/std, arg*, nan* "
+        "reductions and scans are not lowered yet (they run on the interpreter)")),
     "cuda"])
 def test_every_non_composite_op_has_backend_lowerings(field):
     """Checked once the backend that fills the column is registered."""
