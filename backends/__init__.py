@@ -15,7 +15,15 @@ class Backend(Protocol):
 
     def available(self) -> bool: ...
 
-    def run(self, roots: list, memo: dict, num_threads: int = 1) -> list: ...
+    def prepare(self, roots: list):
+        """Everything about running ``roots`` that does not depend on the input values
+        (a plan, compiled kernels): done once per program, see ``weldish.evaluate``."""
+
+    def execute(self, program, memo: dict, num_threads: int = 1) -> list:
+        """Values of the program's roots; ``memo`` binds its inputs (node -> value)."""
+
+    def run(self, roots: list, memo: dict, num_threads: int = 1) -> list:
+        """``execute(prepare(roots), memo, num_threads)``."""
 
 
 # In order of preference: the first available one is the default.

@@ -10,5 +10,11 @@ class InterpBackend:
     def available(self) -> bool:
         return True
 
+    def prepare(self, roots):
+        return list(roots)
+
+    def execute(self, program, memo, num_threads: int = 1):
+        return interpret(program, memo)
+
     def run(self, roots, memo, num_threads: int = 1):
         return interpret(roots, memo)

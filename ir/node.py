@@ -71,7 +71,8 @@ def canon(arg):
 
 
 class Node:
-    __slots__ = ("op", "dtype", "shape", "src", "arg", "__weakref__")
+    # ``key``: the interning key (op, dtype, shape, src, canon(arg)), kept for reuse
+    __slots__ = ("op", "dtype", "shape", "src", "arg", "key", "__weakref__")
     _interned: "weakref.WeakValueDictionary[tuple, Node]" = weakref.WeakValueDictionary()
 
     def __new__(cls, op, dtype, shape, src=(), arg=None):
@@ -83,7 +84,7 @@ class Node:
         if node is not None:
             return node
         node = object.__new__(cls)
-        for name, value in zip(cls.__slots__, (op, dtype, shape, src, arg)):
+        for name, value in zip(cls.__slots__, (op, dtype, shape, src, arg, key)):
             object.__setattr__(node, name, value)
         cls._interned[key] = node
         return node
@@ -109,17 +110,19 @@ class Node:
 def toposort(roots) -> list[Node]:
     """Every node reachable from ``roots``, each after its sources (iterative: deep graphs)."""
     order, seen = [], set()
-    stack = [(r, False) for r in reversed(list(roots))]
-    while stack:
-        node, expanded = stack.pop()
-        if id(node) in seen:
+    for root in roots:
+        if root in seen:
             continue
-        if expanded:
-            seen.add(id(node))
-            order.append(node)
-            continue
-        stack.append((node, True))
-        for s in reversed(node.src):
-            if id(s) not in seen:
-                stack.append((s, False))
+        seen.add(root)
+        stack = [(root, iter(root.src))]
+        while stack:
+            node, pending = stack[-1]
+            for s in pending:
+                if s not in seen:
+                    seen.add(s)
+                    stack.append((s, iter(s.src)))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
     return order

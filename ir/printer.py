@@ -55,8 +55,9 @@ def format_graph(roots, names=None) -> str:
     return "\n".join(lines)
 
 
-def format_plan(plan) -> str:
-    """The kernels of a fusion plan and why each boundary is there (ids as format_graph)."""
+def format_plan(plan, notes=None) -> str:
+    """The kernels of a fusion plan and why each boundary is there (ids as format_graph);
+    ``notes``: kernel output -> a remark from the backend (e.g. it did not compile)."""
     from .passes.fuse import Kernel
     ids = {n: i for i, n in enumerate(toposort(plan.roots))}
     lines = []
@@ -65,8 +66,12 @@ def format_plan(plan) -> str:
             ops = ", ".join(str(n.op) for n in step.body)
             reads = ", ".join(f"%{ids[n]}" for n in step.inputs) or "nothing"
             kind = "reduction" if step.reduce is not None else "elementwise"
-            lines.append(f"kernel {k}: %{ids[step.output]} = {kind} loop over "
-                         f"{list(step.shape)} [{ops}] reading {reads}; boundary: {step.why}")
+            outs = ", ".join(f"%{ids[n]}" for n in step.outputs)
+            why = "; ".join(f"%{ids[n]}: {w}" for n, w in zip(step.outputs, step.why))
+            lines.append(f"kernel {k}: {outs} = {kind} loop over {list(step.shape)} "
+                         f"[{ops}] reading {reads}; boundaries: {why}"
+                         + (f"; {notes[step.output]}" if notes and step.output in notes
+                            else ""))
         elif step.op is not Op.INPUT and step.op is not Op.CONST:
             why = plan.reasons.get(step, "")
             lines.append(f"step {k}: %{ids[step]} = {step.op} on the interpreter ({why})")

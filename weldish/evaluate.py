@@ -10,17 +10,45 @@ import numpy as np
 
 from . import backends
 from .config import SETTINGS
-from .ir import passes
+from .ir import passes, template
 from .ir.ops import Op
 from .ir.node import Node
+
+
+# (backend name, graph structure) -> (placeholder inputs, optimized roots over them, the
+# backend's prepared program): a pipeline re-run on new arrays of the same dtypes and
+# shapes skips optimization, planning and compilation (see ``ir.template``).
+_PROGRAMS: dict = {}
+PROGRAM_CACHE_SIZE = 512
+
+
+def _program(backend, nodes: list[Node]):
+    key, inputs = template.structure(nodes)
+    key = (backend.name, key)
+    program = _PROGRAMS.get(key)
+    if program is None:
+        placeholders, roots = template.instantiate(nodes, inputs)
+        optimized = passes.optimize(roots)
+        program = placeholders, optimized, backend.prepare(optimized)
+        if len(_PROGRAMS) >= PROGRAM_CACHE_SIZE:  # evict the oldest
+            _PROGRAMS.pop(next(iter(_PROGRAMS)), None)
+        _PROGRAMS[key] = program
+    return program, inputs
+
+
+def clear_programs():
+    """Forget prepared programs (after a backend dropped its compiled kernels)."""
+    _PROGRAMS.clear()
 
 
 def run_nodes(nodes: list[Node]) -> list[np.ndarray]:
     """Fresh values of ``nodes`` (distinct nodes): one optimized pass, shared work once."""
     if not nodes:
         return []
-    optimized = passes.optimize(nodes)
-    values = backends.get(SETTINGS.backend).run(optimized, {}, SETTINGS.num_threads)
+    backend = backends.get(SETTINGS.backend)
+    (placeholders, optimized, program), inputs = _program(backend, nodes)
+    memo = {p: n.arg[0][1].data for p, n in zip(placeholders, inputs)}  # bind the buffers
+    values = backend.execute(program, memo, SETTINGS.num_threads)
     out = []
     for opt, v in zip(optimized, values):
         # A result that aliases an input (x * 1 -> x) or another array would let a write

@@ -21,8 +21,9 @@ def explain(*arrays, names=None, show: bool = True, out=None) -> str:
     backend = backends.get(SETTINGS.backend)
     plan = []
     if hasattr(backend, "plan"):
+        kernels = backend.plan(optimized)
         plan = [f"== kernels ({backend.name}): one loop each, boundaries and why",
-                format_plan(backend.plan(optimized))]
+                format_plan(kernels, backend.notes(kernels))]
     text = "\n".join([
         f"== recorded graph ({len(nodes)} output(s))",
         format_graph(nodes, names),

@@ -236,7 +236,19 @@ def _raises_on_zeros(np_fn, np_args, kwargs, exc_type) -> bool:
 
 
 __all__ = ["DTYPES", "DTYPE_NAMES", "FLOAT_DTYPES", "INT_DTYPES", "Raised", "assert_same",
-           "check_call", "no_fallback", "outcome", "quiet", "sample"]
+           "check_call", "fresh_llvm", "no_fallback", "outcome", "quiet", "sample"]
+
+
+def fresh_llvm(cache_dir=None):
+    """Drop every compiled kernel and prepared program: the next evaluation on the llvm
+    backend compiles again, or loads from ``cache_dir``'s disk cache (default: the
+    configured one). Returns the backend's new ``Jit`` (its counters say what happened)."""
+    from . import backends
+    from .evaluate import clear_programs
+    clear_programs()
+    llvm = backends.BACKENDS["llvm"]
+    llvm.reset(cache_dir)
+    return llvm.jit
 
 
 def backend_fixture():

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import warnings
 
-from ...ir.interpret import as_array, evaluate_node, interpret
+from ...ir.interpret import as_array, evaluate_node
 from ...ir.passes.fuse import Kernel, partition
 from . import lowering
 
@@ -18,8 +18,9 @@ class LLVMBackend:
 
     def __init__(self):
         self._jit = None
-        self._cache: dict = {}
-        self.failed: dict = {}   # kernel output node -> error text
+        self._functions: dict = {}   # (kernel signature, layout) -> compiled kernel
+        self.failed: dict = {}       # kernel signature -> why it did not compile
+        self._retired: list = []
 
     def available(self) -> bool:
         try:
@@ -35,45 +36,106 @@ class LLVMBackend:
             self._jit = Jit()
         return self._jit
 
+    def reset(self, cache_dir=None):
+        """Forget every compiled kernel (a fresh engine; ``cache_dir``: its disk cache).
+        Programs prepared before must not run afterwards: drop them too."""
+        from .jit import Jit
+        self._functions.clear()
+        self.failed.clear()
+        if self._jit is not None:  # its code may still be referenced: never unmapped
+            self._retired.append(self._jit)
+        self._jit = Jit(cache_dir)
+
     def plan(self, roots):
         return partition(roots, lowering.can_fuse)
 
-    def function(self, kernel, ndim, classes, reduced):
-        from .emit import emit, signature
-        key = (signature(kernel), ndim, classes, reduced)
-        fn = self._cache.get(key)
+    def notes(self, plan) -> dict:
+        """Kernel output -> remark, for ``explain``: kernels that failed to compile."""
+        failed = {k.output: self.failed.get(k.signature()) for k in plan.kernels()}
+        return {out: f"did not compile ({why}); runs on the interpreter"
+                for out, why in failed.items() if why}
+
+    def function(self, signature, ndim, classes, reduced, make_ir):
+        key = (signature, ndim, classes, reduced)
+        fn = self._functions.get(key)
         if fn is None:
-            name = f"k{len(self._cache)}"
-            fn = self.jit.compile(emit(kernel, name, ndim, classes, reduced), name)
-            self._cache[key] = fn
+            fn = self.jit.function(repr(key), make_ir)
+            self._functions[key] = fn
         return fn
 
+    def prepare(self, roots):
+        return Program(self, roots)
+
+    def execute(self, program, memo, num_threads: int = 1):
+        return program.run(memo, num_threads)
+
     def run(self, roots, memo, num_threads: int = 1):
-        from . import runtime
-        plan = self.plan(roots)
-        reads = [step.inputs if isinstance(step, Kernel) else step.src for step in plan.steps]
-        uses: dict = {}
-        for srcs in reads:
-            for s in set(srcs):
-                uses[s] = uses.get(s, 0) + 1
-        keep = set(roots)
-        for step, srcs in zip(plan.steps, reads):
+        return self.execute(self.prepare(roots), memo, num_threads)
+
+
+class Program:
+    """A plan ready to run many times: kernel launchers, and after each step the values
+    no later step reads (freed, as NumPy frees temporaries)."""
+
+    def __init__(self, backend, roots):
+        from .runtime import Launcher
+        self.backend = backend
+        self.roots = list(roots)
+        self.plan = backend.plan(self.roots)
+        self.steps = []
+        reads = [step.inputs if isinstance(step, Kernel) else step.src
+                 for step in self.plan.steps]
+        last_reader = {}
+        for i, srcs in enumerate(reads):
+            for s in srcs:
+                last_reader[s] = i
+        keep = set(self.roots)
+        for i, step in enumerate(self.plan.steps):
+            frees = tuple(s for s in dict.fromkeys(reads[i])
+                          if last_reader[s] == i and s not in keep)
             if isinstance(step, Kernel):
-                values = [memo[n] for n in step.inputs]
-                try:
-                    memo[step.output] = runtime.run(
-                        step, values,
-                        lambda nd, cl, red: self.function(step, nd, cl, red), num_threads)
-                except Exception as e:  # noqa: BLE001 - the interpreter is always right
-                    self.failed[step.output] = f"{type(e).__name__}: {e}"
-                    warnings.warn(f"weldish: kernel for {step.output} did not compile "
-                                  f"({type(e).__name__}: {e}); running it on the "
-                                  f"interpreter", RuntimeWarning, stacklevel=2)
-                    interpret([step.output], memo)
+                launch = Launcher(step, self._function_getter(step))
+                self.steps.append((step.output, step, launch, frees))
             else:
-                memo[step] = evaluate_node(step, memo)
-            for s in set(srcs):  # free an intermediate after its last reader, as NumPy would
-                uses[s] -= 1
-                if uses[s] == 0 and s not in keep:
-                    memo.pop(s, None)
-        return [as_array(memo[r], r) for r in roots]
+                self.steps.append((step, step, None, frees))
+
+    def _function_getter(self, kernel):
+        signature = []
+
+        def make_ir(name, ndim, classes, reduced):
+            from .emit import emit  # llvmlite.ir: imported only when compiling
+            return emit(kernel, name, ndim, classes, reduced)
+
+        def get(ndim, classes, reduced):
+            if not signature:
+                signature.append(kernel.signature())
+            return self.backend.function(
+                signature[0], ndim, classes, reduced,
+                lambda name: make_ir(name, ndim, classes, reduced))
+        return get
+
+    def run(self, memo, num_threads):
+        for output, step, launch, frees in self.steps:
+            if output in memo:
+                pass  # an input bound by the caller, or a value computed before
+            elif launch is None:
+                memo[output] = evaluate_node(step, memo)
+            else:
+                try:
+                    values = launch([memo[n] for n in step.inputs], num_threads)
+                    memo.update(zip(step.outputs, values))
+                except Exception as e:  # noqa: BLE001 - the interpreter is always right
+                    self._fall_back(step, memo, e)
+            for s in frees:
+                memo.pop(s, None)
+        return [as_array(memo[r], r) for r in self.roots]
+
+    def _fall_back(self, kernel, memo, error):
+        why = f"{type(error).__name__}: {error}"
+        self.backend.failed[kernel.signature()] = why
+        warnings.warn(f"weldish: kernel for {kernel.output} did not compile ({why}); "
+                      f"running it on the interpreter", RuntimeWarning, stacklevel=4)
+        for n in kernel.body:  # node by node, from the kernel's inputs
+            memo[n] = evaluate_node(n, memo)
+        for n in set(kernel.body) - set(kernel.outputs):
+            memo.pop(n, None)

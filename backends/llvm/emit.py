@@ -18,12 +18,12 @@ import numpy as np
 
 from ...ir import build
 from ...ir.ops import OPS, REDUCE, Op
-from . import lowering
+from . import lowering, vecmath
 from .recipes import RECIPES
+from .runtime import BROADCAST, GENERAL, UNIT
 
 I64 = ir.IntType(64)
 PTR = ir.PointerType()
-BROADCAST, UNIT, GENERAL = 0, 1, 2
 
 
 def llvm_type(dt: np.dtype):
@@ -45,6 +45,17 @@ class Ctx:
     def __init__(self, builder: ir.IRBuilder):
         self.b = builder
         self.module = builder.module
+        self.vector_functions = []  # libmvec declarations the vectorizer may call
+
+    def finish(self):
+        """Keep the vector declarations alive until the loop vectorizer runs: nothing calls
+        them before it, and the O3 pipeline drops unused declarations first."""
+        if self.vector_functions:
+            ty = ir.ArrayType(PTR, len(self.vector_functions))
+            used = ir.GlobalVariable(self.module, ty, "llvm.compiler.used")
+            used.linkage = "appending"
+            used.section = "llvm.metadata"
+            used.initializer = ir.Constant(ty, self.vector_functions)
 
     @staticmethod
     def int_type(bits):
@@ -75,9 +86,21 @@ class Ctx:
         return self.b.call(self._function(name + suffix, ty, [ty] * len(args)), args)
 
     def libm(self, name, dt, *args):
+        """A call of libm's ``name`` (``namef`` for float32), declared free of side effects
+        (errno is never read) and, where libmvec has them, with its vector variants, so the
+        loop vectorizer can widen loops that call it (see vecmath)."""
         ty = llvm_type(dt)
         cname = name + ("f" if np.dtype(dt).itemsize == 4 else "")
-        return self.b.call(self._function(cname, ty, [ty] * len(args)), args)
+        fn = self.module.globals.get(cname)
+        if fn is None:
+            fn = self._function(cname, ty, [ty] * len(args))
+            mappings = []
+            for lanes, symbol in vecmath.variants(cname):
+                vty = ir.VectorType(ty, lanes)
+                self.vector_functions.append(self._function(symbol, vty, [vty] * len(args)))
+                mappings.append(f"_ZGV_LLVM_N{lanes}{'v' * len(args)}_{cname}({symbol})")
+            fn.attributes = _MathFunctionAttributes(mappings)
+        return self.b.call(fn, args)
 
     def cast(self, v, src, dst):
         """NumPy's cast of one value (only the casts ``can_fuse`` admits)."""
@@ -131,20 +154,19 @@ class Ctx:
         return {"and": b.and_, "or": b.or_}.get(token, getattr(b, token, None))(*args)
 
 
-def signature(kernel) -> tuple:
-    """The kernel's structure: what its code depends on, never sizes or data."""
-    index = {n: ("in", k) for k, n in enumerate(kernel.inputs)}
-    rows = []
-    for j, n in enumerate(kernel.body):
-        srcs = []
-        for s in n.src:
-            if s in index:
-                srcs.append(index[s])
-            else:
-                srcs.append(("const", s.dtype.str, build.canon(s.arg)))
-        rows.append((n.op.name, n.dtype.str, build.canon(n.arg), tuple(srcs)))
-        index[n] = ("body", j)
-    return (tuple(n.dtype.str for n in kernel.inputs), tuple(rows))
+class _MathFunctionAttributes(ir.FunctionAttributes):
+    """``nounwind memory(none) willreturn`` (the loop vectorizer only widens calls free of
+    side effects), plus the ``vector-function-abi-variant`` string attribute naming the
+    vector variants: llvmlite's attribute sets take only bare attribute names it knows."""
+
+    def __init__(self, mappings):
+        super().__init__(("nounwind", "readnone"))  # readnone is parsed as memory(none)
+        self.extra = ["willreturn"]
+        if mappings:
+            self.extra.append(f'"vector-function-abi-variant"="{",".join(mappings)}"')
+
+    def _to_list(self, ret_type):
+        return super()._to_list(ret_type) + self.extra
 
 
 def emit(kernel, name: str, ndim: int, classes: tuple, reduced: tuple) -> str:
@@ -157,11 +179,14 @@ def emit(kernel, name: str, ndim: int, classes: tuple, reduced: tuple) -> str:
     start, end, shape_p, data_p, strides_p = fn.args
     builder = ir.IRBuilder(fn.append_basic_block("entry"))
     ctx = Ctx(builder)
-    nops = len(kernel.inputs) + 1
-    dtypes = [n.dtype for n in kernel.inputs]
+    # operands: the inputs, then the outputs (a reduction's accumulator last)
+    nops = len(kernel.inputs) + len(kernel.outputs)
     out_dt = (lowering.accumulator_dtype(kernel.reduce) if kernel.reduce is not None
-              else kernel.output.dtype)
-    dtypes.append(out_dt)
+              else None)
+    dtypes = [n.dtype for n in kernel.inputs] + \
+        [out_dt if n is kernel.reduce else n.dtype for n in kernel.outputs]
+    stores = [(len(kernel.inputs) + j, n) for j, n in enumerate(kernel.outputs)
+              if n is not kernel.reduce]
 
     def load_i64(ptr, i):
         return builder.load(builder.gep(ptr, [ir.Constant(I64, i)], source_etype=I64), typ=I64)
@@ -176,7 +201,7 @@ def emit(kernel, name: str, ndim: int, classes: tuple, reduced: tuple) -> str:
         return builder.gep(ptr, [builder.mul(i, stride[k][d])], source_etype=ir.IntType(8))
 
     def body_values(ptrs):
-        """Compute every body node at the current element; returns the output's value."""
+        """Compute every body node at the current element; returns their values."""
         vals = {n: _load(builder, ptrs[k], dtypes[k]) for k, n in enumerate(kernel.inputs)}
         for n in kernel.body:
             if n.op in REDUCE:
@@ -189,7 +214,7 @@ def emit(kernel, name: str, ndim: int, classes: tuple, reduced: tuple) -> str:
             value = ctx.apply(lowering.lowering(n), args, ins[0])
             # astype's entry is the source value itself; the cast below is the op
             vals[n] = ctx.cast(value, ins[0] if n.op is Op.ASTYPE else out, n.dtype)
-        return vals[kernel.body[-1]]
+        return vals
 
     combine = None
     if kernel.reduce is not None:
@@ -225,9 +250,12 @@ def emit(kernel, name: str, ndim: int, classes: tuple, reduced: tuple) -> str:
         inner = [at(ptrs[k], i, k, d) for k in range(nops)]
         new_acc = None
         if innermost:
-            v = body_values(inner)
+            vals = body_values(inner)
+            for k, n in stores:
+                _store(builder, vals[n], inner[k], n.dtype)
+            v = vals.get(kernel.reduce)
             if kernel.reduce is None:
-                _store(builder, v, inner[-1], out_dt)
+                pass
             elif acc_in_register:
                 new_acc = combine(acc, v)
             else:
@@ -246,6 +274,7 @@ def emit(kernel, name: str, ndim: int, classes: tuple, reduced: tuple) -> str:
 
     level(0, base, start, end)
     builder.ret_void()
+    ctx.finish()
     return str(module)
 
 

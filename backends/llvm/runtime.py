@@ -14,10 +14,12 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
 from ...ir.ops import Op
-from .emit import BROADCAST, GENERAL, UNIT
+
+# Stride classes of an operand along a dimension, compiled into a kernel (emit): a stride
+# known to be 0 or one element lets the innermost loop vectorize.
+BROADCAST, UNIT, GENERAL = 0, 1, 2
 
 # Below this many elements a kernel runs on the calling thread (thread hand-off costs
 # more than it saves).
@@ -77,70 +79,123 @@ def stride_class(stride, itemsize):
     return BROADCAST if stride == 0 else UNIT if stride == itemsize else GENERAL
 
 
-def prepare(kernel, values):
-    """Operands broadcast to the iteration space, the output and accumulator buffers."""
-    shape = kernel.shape
-    ops = [np.broadcast_to(np.asarray(v), shape) for v in values]
-    if kernel.reduce is None:
-        out = np.empty(shape, kernel.output.dtype)
-        return ops, out, out, tuple(False for _ in shape)
-    arg = dict(kernel.reduce.arg)
-    axes = arg["axis"]
-    reduced = tuple(axes is None or d in axes for d in range(len(shape)))
-    acc_dtype = np.dtype(bool) if kernel.reduce.op in (Op.ANY, Op.ALL) else kernel.output.dtype
-    kd_shape = tuple(1 if r else n for n, r in zip(shape, reduced))
-    empty = any(n == 0 for n in shape)
-    out = np.full(kd_shape, identity(kernel.reduce.op, acc_dtype, empty), acc_dtype)
-    acc = as_strided(out, shape, tuple(0 if r else s for r, s in zip(reduced, out.strides)))
-    return ops, out, acc, reduced
+def broadcast_strides(array, shape):
+    """``array``'s strides once broadcast to ``shape`` (0 along broadcast dims)."""
+    pad = len(shape) - array.ndim
+    return tuple(0 if d < pad or (array.shape[d - pad] == 1 and n != 1)
+                 else array.strides[d - pad] for d, n in enumerate(shape))
 
 
-def run(kernel, values, get_function, num_threads: int):
-    """Compute ``kernel`` on operand ``values``; ``get_function(ndim, classes, reduced)``
-    returns the compiled kernel for that layout."""
-    ops, out, acc, reduced = prepare(kernel, values)
-    if out.size == 0 or any(n == 0 for n in kernel.shape):
-        return _finish(kernel, out)
-    arrays = ops + [acc]
-    shape, strides, red = coalesce(kernel.shape, [a.strides for a in arrays], reduced,
-                                   [a.itemsize for a in arrays])
-    classes = tuple(tuple(stride_class(s, a.itemsize) for s in st)
-                    for st, a in zip(strides, arrays))
-    fn = get_function(len(shape), classes, red)
-    ndim = len(shape)
-    c_shape = (ctypes.c_int64 * ndim)(*shape)
-    c_strides = (ctypes.c_int64 * (ndim * len(arrays)))(*[s for st in strides for s in st])
-    total = int(np.prod(shape))
-    chunks = _chunks(shape[0], num_threads if total >= PARALLEL_THRESHOLD else 1)
-    if len(chunks) == 1:
-        fn(0, shape[0], c_shape, _pointers(arrays), c_strides)
-        return _finish(kernel, out)
-    if red[0]:  # each thread accumulates privately; combined in chunk order
-        privates = [np.full_like(out, out.flat[0]) for _ in chunks]
-        accs = [as_strided(p, acc.shape, acc.strides) for p in privates]
-        datas = [_pointers(ops + [a]) for a in accs]
-    else:
-        datas = [_pointers(arrays)] * len(chunks)
-    futures = [pool(num_threads).submit(fn, lo, hi, c_shape, data, c_strides)
-               for (lo, hi), data in zip(chunks, datas)]
-    for f in futures:
-        f.result()
-    if red[0]:
-        out = COMBINE[kernel.reduce.op].reduce(np.stack(privates), axis=0)
-    return _finish(kernel, out)
+class Launcher:
+    """One kernel of a program, ready to run. Its outputs (elementwise ones, then a
+    reduction's accumulator) are fixed by the graph (shapes are static), so only the
+    operands' layout is looked up per call; each layout's coalesced shape, strides and
+    compiled function are kept. Operands: the inputs, then the outputs."""
+
+    def __init__(self, kernel, get_function):
+        """``get_function(ndim, classes, reduced)``: the compiled kernel for a layout."""
+        self.kernel = kernel
+        self.get_function = get_function
+        self.layouts: dict = {}
+        shape = kernel.shape
+        self.empty = any(n == 0 for n in shape)
+        # (shape, dtype, fill) of each output buffer; strides as the loop sees them
+        self.buffers, self.out_strides = [], []
+        for n in kernel.outputs:
+            if n is kernel.reduce:
+                continue
+            self.buffers.append((shape, n.dtype, None))
+            self.out_strides.append(np.empty(shape, n.dtype).strides)
+        self.reduced = tuple(False for _ in shape)
+        if kernel.reduce is not None:
+            axes = dict(kernel.reduce.arg)["axis"]
+            self.reduced = tuple(axes is None or d in axes for d in range(len(shape)))
+            acc_dtype = np.dtype(bool) if kernel.reduce.op in (Op.ANY, Op.ALL) \
+                else kernel.reduce.dtype
+            acc_shape = tuple(1 if r else n for n, r in zip(shape, self.reduced))
+            self.buffers.append((acc_shape, acc_dtype,
+                                 identity(kernel.reduce.op, acc_dtype, self.empty)))
+            strides = np.empty(acc_shape, acc_dtype).strides
+            self.out_strides.append(tuple(0 if r else s for r, s in zip(self.reduced,
+                                                                          strides)))
+
+    def _outputs(self):
+        return [np.empty(shape, dtype) if fill is None else np.full(shape, fill, dtype)
+                for shape, dtype, fill in self.buffers]
+
+    def _layout(self, arrays, key):
+        kernel = self.kernel
+        strides = [broadcast_strides(a, kernel.shape) for a in arrays] + self.out_strides
+        itemsizes = [a.itemsize for a in arrays] + [d.itemsize for _, d, _ in self.buffers]
+        shape, strides, red = coalesce(kernel.shape, strides, self.reduced, itemsizes)
+        classes = tuple(tuple(stride_class(s, size) for s in st)
+                        for st, size in zip(strides, itemsizes))
+        fn = self.get_function(len(shape), classes, red)
+        c_shape = (ctypes.c_int64 * len(shape))(*shape)
+        c_strides = (ctypes.c_int64 * (len(shape) * len(strides)))(
+            *[s for st in strides for s in st])
+        layout = (fn, shape, c_shape, c_strides, red[0], int(np.prod(shape)))
+        self.layouts[key] = layout
+        return layout
+
+    def __call__(self, values, num_threads: int) -> list:
+        """The kernel's outputs' values from its operands' ``values``."""
+        arrays = [v if type(v) is np.ndarray else np.asarray(v) for v in values]
+        outs = self._outputs()
+        if self.empty:
+            return self._finish(outs)
+        key = tuple((a.shape, a.strides) for a in arrays)
+        layout = self.layouts.get(key) or self._layout(arrays, key)
+        fn, shape, c_shape, c_strides, outer_reduced, total = layout
+        chunks = _chunks(shape[0], num_threads) \
+            if total >= PARALLEL_THRESHOLD and num_threads > 1 else ()
+        if len(chunks) <= 1:
+            fn(0, shape[0], c_shape, _pointers(arrays + outs), c_strides)
+            return self._finish(outs)
+        # each thread accumulates privately when the outer dim is reduced; combined in
+        # chunk order, so the result does not depend on timing
+        accs = [self._outputs()[-1] for _ in chunks] if outer_reduced else [None] * len(chunks)
+        futures = [pool(num_threads).submit(
+            fn, lo, hi, c_shape, _pointers(arrays + (outs[:-1] + [acc] if outer_reduced
+                                                     else outs)), c_strides)
+            for (lo, hi), acc in zip(chunks, accs)]
+        for f in futures:
+            f.result()
+        if outer_reduced:
+            outs[-1] = COMBINE[self.kernel.reduce.op].reduce(np.stack(accs), axis=0)
+        return self._finish(outs)
+
+    def _finish(self, outs):
+        kernel = self.kernel
+        if kernel.reduce is not None:
+            outs[-1] = outs[-1].reshape(kernel.reduce.shape).astype(kernel.reduce.dtype,
+                                                                    copy=False)
+        return outs
+
+
+def _data_offset():
+    """Where NumPy's array object keeps its data pointer (``PyArrayObject.data``, right
+    after the object header), checked on probes; None if this build lays it out otherwise.
+    Reading it is ~8x faster than ``__array_interface__`` (dispatch cost of small arrays)."""
+    offset = ctypes.sizeof(ctypes.c_ssize_t) + ctypes.sizeof(ctypes.c_void_p)
+    probes = [np.ones(3), np.ones((4, 4))[1::2, ::3], np.zeros(0, np.int8), np.asarray(1.0)]
+    read = ctypes.c_void_p.from_address
+    ok = all(read(id(p) + offset).value == p.__array_interface__["data"][0] for p in probes)
+    return offset if ok else None
+
+
+_DATA_OFFSET = _data_offset()
 
 
 def _pointers(arrays):
-    return (ctypes.c_void_p * len(arrays))(*[a.__array_interface__["data"][0] for a in arrays])
+    if _DATA_OFFSET is None:
+        return (ctypes.c_void_p * len(arrays))(
+            *[a.__array_interface__["data"][0] for a in arrays])
+    read, offset = ctypes.c_void_p.from_address, _DATA_OFFSET
+    return (ctypes.c_void_p * len(arrays))(*[read(id(a) + offset).value for a in arrays])
 
 
 def _chunks(n, k):
     k = max(1, min(k, n))
     bounds = [n * i // k for i in range(k + 1)]
     return [(bounds[i], bounds[i + 1]) for i in range(k) if bounds[i] < bounds[i + 1]]
-
-
-def _finish(kernel, out):
-    if kernel.reduce is not None:
-        out = out.reshape(kernel.output.shape).astype(kernel.output.dtype, copy=False)
-    return out

@@ -1,32 +1,63 @@
 """Partition an optimized graph into fused kernels (the Plan).
 
-A kernel is one loop nest: a chain of elementwise ops (broadcasts, casts, where, scalar
-constants included), optionally ending in a reduction, reading each input once and
-writing one output. Which nodes can be part of a kernel is the backend's call
-(``can_fuse``); this pass only decides the grouping, so it never imports a backend.
+A kernel is one loop nest over one iteration space: elementwise ops (broadcasts, casts,
+where, scalar constants included), optionally ending in one reduction, reading each input
+once and writing each of its outputs once. Which nodes can be part of a kernel is the
+backend's call (``can_fuse``); this pass only decides the grouping, so it never imports a
+backend.
 
-Grouping: walking from the outputs back, a node joins the kernel of its consumers when all
-of its consumers are in that kernel and it has that kernel's iteration shape; otherwise it
-starts a kernel of its own (and its value is materialized). Each kernel therefore has a
-single output, its topologically last node, and kernels form a DAG. Every boundary has a
-reason, shown by ``explain``.
+Grouping, in two phases:
+1. vertical: walking from the outputs back, a node joins the kernel of its consumers when
+   all of its consumers are in that kernel and it has that kernel's iteration shape;
+   otherwise it starts a kernel of its own, whose output it is.
+2. horizontal: two kernels with the same iteration space merge into one loop with several
+   outputs when nothing else stands between them (no path from one to the other through
+   another step), at most one of them reduces, and a reduction's value is not read by the
+   other (it is known only when the loop ends). So Black-Scholes' call and put, which
+   share d1, d2 and the discount, are one loop reading four arrays and writing two.
+Kernels form a DAG. Every output has a reason, shown by ``explain``.
 """
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 
-from ..node import Node, toposort
+from ..node import Node, canon, toposort
 from ..ops import REDUCE, Op
+
+
+# Horizontal merging looks at pairs of kernels: graphs with more kernels than this keep
+# the vertical grouping (still correct, only more loops).
+MAX_HORIZONTAL = 256
 
 
 @dataclass(frozen=True)
 class Kernel:
-    output: Node                 # the one value the kernel writes
-    body: tuple                  # nodes computed inside the loop, topological, output last
+    outputs: tuple               # values written: elementwise ones, then the reduction
+    body: tuple                  # nodes computed inside the loop, topological
     inputs: tuple                # nodes read (materialized before the kernel runs)
     shape: tuple                 # iteration space (a reduction's source shape)
     reduce: Node | None = None   # the reduction node when the kernel ends in one
-    why: str = ""                # why its output is a boundary
+    why: tuple = ()              # per output: why it is a boundary
+
+    @property
+    def output(self) -> Node:
+        """The last output (the reduction, if any)."""
+        return self.outputs[-1]
+
+    def signature(self) -> tuple:
+        """The kernel's structure: what its code depends on, never sizes or data (input
+        dtypes; each body node's op, dtype, argument and sources, constants inlined; which
+        body nodes are written out)."""
+        index = {n: ("in", k) for k, n in enumerate(self.inputs)}
+        rows = []
+        for j, n in enumerate(self.body):
+            srcs = tuple(index[s] if s in index else ("const", s.dtype.str, canon(s.arg))
+                         for s in n.src)
+            rows.append((n.op.name, n.dtype.str, canon(n.arg), srcs))
+            index[n] = ("body", j)
+        return (tuple(n.dtype.str for n in self.inputs), tuple(rows),
+                tuple(index[o][1] for o in self.outputs))
 
 
 @dataclass
@@ -39,7 +70,14 @@ class Plan:
         return [s for s in self.steps if isinstance(s, Kernel)]
 
 
-def partition(roots, can_fuse) -> Plan:
+class _Group:
+    __slots__ = ("members", "shape", "reduce")
+
+    def __init__(self, node, shape, reduce=None):
+        self.members, self.shape, self.reduce = [node], shape, reduce
+
+
+def partition(roots, can_fuse, horizontal: bool = True) -> Plan:
     """Group ``roots``' graph into kernels. ``can_fuse(node) -> str | None``: None when
     the backend can compile the node inside a loop, else the reason it cannot."""
     roots = list(roots)
@@ -50,11 +88,8 @@ def partition(roots, can_fuse) -> Plan:
             consumers[s].append(n)
     rootset = set(roots)
     plan = Plan(roots)
-    group_of: dict = {}       # node -> its kernel's output node
-    members: dict = {}        # kernel output -> member nodes
-    shape_of: dict = {}       # kernel output -> iteration shape
-    why: dict = {}
-    for n in reversed(order):
+    group_of: dict = {}   # node -> its _Group
+    for n in reversed(order):   # phase 1: vertical
         if n.op is Op.CONST or n.op is Op.INPUT:
             continue
         reason = can_fuse(n)
@@ -62,39 +97,146 @@ def partition(roots, can_fuse) -> Plan:
             plan.reasons[n] = reason
             continue
         if n.op in REDUCE:
-            group_of[n], members[n], shape_of[n] = n, [n], n.src[0].shape
-            why[n] = "reduction output"
+            group_of[n] = _Group(n, n.src[0].shape, reduce=n)
             continue
-        groups = {group_of.get(c) for c in consumers[n]}
-        if n not in rootset and len(groups) == 1 and None not in groups:
-            g = groups.pop()
-            if shape_of[g] == n.shape:
+        groups = {id(g): g for g in map(group_of.get, consumers[n]) if g is not None}
+        if n not in rootset and len(groups) == 1 and len(consumers[n]) == sum(
+                c in group_of for c in consumers[n]):
+            (g,) = groups.values()
+            if g.shape == n.shape:
                 group_of[n] = g
-                members[g].append(n)
+                g.members.append(n)
                 continue
-            why_not = f"shape {n.shape} differs from its consumer's loop {shape_of[g]}"
-        elif n in rootset:
-            why_not = "requested output"
-        elif None in groups:
-            why_not = "used outside fused code"
-        else:
-            why_not = f"used by {len(groups)} kernels"
-        group_of[n], members[n], shape_of[n] = n, [n], n.shape
-        why[n] = why_not
+        group_of[n] = _Group(n, n.shape)
+    groups = list({id(g): g for g in group_of.values()}.values())
+    if horizontal and len(groups) <= MAX_HORIZONTAL:
+        groups = _merge_horizontally(groups, group_of, order)
     position = {n: i for i, n in enumerate(order)}
+    steps: dict = {}   # step key -> Kernel | Node, then ordered so each follows its sources
     for n in order:
         if n.op is Op.CONST and n not in rootset:
             continue  # scalar constants are inlined into the kernels that use them
-        if n not in group_of:
-            plan.steps.append(n)
-        elif group_of[n] is n:
-            body = sorted(members[n], key=position.__getitem__)
-            inside = set(body)
-            inputs = []
-            for b in body:
-                for s in b.src:
-                    if s not in inside and s.op is not Op.CONST and s not in inputs:
-                        inputs.append(s)
-            plan.steps.append(Kernel(n, tuple(body), tuple(inputs), shape_of[n],
-                                     n if n.op in REDUCE else None, why[n]))
+        g = group_of.get(n)
+        if g is None:
+            steps[id(n)] = n
+        elif id(g) not in steps:
+            steps[id(g)] = _kernel(g, position, consumers, rootset)
+    plan.steps = _step_order(steps, group_of)
     return plan
+
+
+def _step_key(n, group_of):
+    g = group_of.get(n)
+    return id(g) if g is not None else id(n)
+
+
+def _step_order(steps, group_of):
+    """Steps in an order where each follows every step it reads (Kahn; ties: the order
+    of each step's first node in the graph's topological order)."""
+    deps = {}
+    for key, step in steps.items():
+        srcs = step.inputs if isinstance(step, Kernel) else step.src
+        deps[key] = {_step_key(s, group_of) for s in srcs} & steps.keys()
+    keys = list(steps)  # ranks
+    users: dict = {k: [] for k in keys}
+    waiting = {k: len(d) for k, d in deps.items()}
+    for k, d in deps.items():
+        for src in d:
+            users[src].append(k)
+    rank = {k: i for i, k in enumerate(keys)}
+    ready = [rank[k] for k in keys if not waiting[k]]
+    heapq.heapify(ready)
+    ordered = []
+    while ready:
+        key = keys[heapq.heappop(ready)]
+        ordered.append(steps[key])
+        for u in users[key]:
+            waiting[u] -= 1
+            if not waiting[u]:
+                heapq.heappush(ready, rank[u])
+    return ordered
+
+
+def _kernel(g, position, consumers, rootset) -> Kernel:
+    body = sorted(g.members, key=position.__getitem__)
+    inside = set(body)
+    inputs = []
+    for b in body:
+        for s in b.src:
+            if s not in inside and s.op is not Op.CONST and s not in inputs:
+                inputs.append(s)
+    outputs, why = [], []
+    for n in body:
+        if n is g.reduce:
+            continue
+        outside = [c for c in consumers[n] if c not in inside]
+        if n in rootset or outside:
+            outputs.append(n)
+            why.append("requested output" if n in rootset else
+                       f"used by {len(outside)} node(s) outside this loop")
+    if g.reduce is not None:
+        outputs.append(g.reduce)
+        why.append("reduction output")
+    return Kernel(tuple(outputs), tuple(body), tuple(inputs), g.shape, g.reduce, tuple(why))
+
+
+def _merge_horizontally(groups, group_of, order):
+    """Merge kernels of the same iteration space while the step graph stays acyclic."""
+    def step_of(n):
+        g = group_of.get(n)
+        return id(g) if g is not None else id(n)
+
+    while True:
+        # the step graph: which steps each step reads from (direct), then reachability
+        reads: dict = {}
+        for n in order:
+            if n.op is Op.CONST:
+                continue
+            s = step_of(n)
+            deps = reads.setdefault(s, set())
+            for src in n.src:
+                if src.op is not Op.CONST and step_of(src) != s:
+                    deps.add(step_of(src))
+        upstream: dict = {}
+
+        def ancestors(s):
+            if s not in upstream:
+                acc = set()
+                for d in reads.get(s, ()):
+                    acc.add(d)
+                    acc |= ancestors(d)
+                upstream[s] = acc
+            return upstream[s]
+        for n in order:  # sources first: the recursion stays shallow
+            ancestors(step_of(n))
+        pair = _mergeable_pair(groups, reads, upstream)
+        if pair is None:
+            return groups
+        a, b = pair
+        a.members.extend(b.members)
+        a.reduce = a.reduce or b.reduce
+        for n in b.members:
+            group_of[n] = a
+        groups = [g for g in groups if g is not b]
+
+
+def _mergeable_pair(groups, reads, upstream):
+    for i, a in enumerate(groups):
+        for b in groups[i + 1:]:
+            if a.shape != b.shape or (a.reduce is not None and b.reduce is not None):
+                continue
+            ia, ib = id(a), id(b)
+            if _blocked(ia, ib, a, reads, upstream) or _blocked(ib, ia, b, reads, upstream):
+                continue
+            return a, b
+    return None
+
+
+def _blocked(src, dst, src_group, reads, upstream) -> bool:
+    """Whether step ``dst`` depends on step ``src`` in a way one loop cannot honour:
+    through another step, or by reading ``src``'s reduction."""
+    if src not in upstream[dst]:
+        return False
+    if src_group.reduce is not None:
+        return True
+    return any(src in upstream[d] for d in reads[dst] if d != src)

@@ -9,6 +9,7 @@ import weldish
 import weldish.numpy as wnp
 from weldish import backends
 from weldish.ir.passes import optimize
+from weldish.testing import fresh_llvm
 
 pytestmark = pytest.mark.skipif("llvm" not in backends.available(), reason="no llvmlite")
 LLVM = backends.BACKENDS["llvm"]
@@ -38,9 +39,58 @@ def test_boundaries_have_reasons():
     shared = wnp.exp(x)
     out1, out2 = shared + 1, wnp.cumsum(shared, axis=1)
     plan = _plan(out1, out2)
-    reasons = {str(k.output.op): k.why for k in plan.kernels()}
-    assert reasons["exp"] == "used by 1 kernels" or "used" in reasons["exp"]
+    (kernel,) = plan.kernels()  # exp and +1 in one loop, writing both
+    reasons = {str(n.op): why for n, why in zip(kernel.outputs, kernel.why)}
+    assert reasons == {"exp": "used by 1 node(s) outside this loop",
+                       "add": "requested output"}
     assert any("no LLVM lowering" in r for r in plan.reasons.values())
+
+
+def _check(lazies, expected):
+    with weldish.config(backend="llvm"):
+        got = weldish.evaluate(*lazies)
+    for g, e in zip(got if isinstance(got, tuple) else (got,), expected):
+        numpy.testing.assert_allclose(g, e, rtol=1e-13)
+
+
+def test_horizontal_fusion_one_loop_for_outputs_sharing_work():
+    a, b = RNG.uniform(1, 2, (3, 1000))[:2]
+    la, lb = wnp.asarray(a), wnp.asarray(b)
+    d = wnp.log(la / lb)                  # shared by both outputs
+    call, put = wnp.exp(d) * 2.0, wnp.sqrt(d * d + 1.0) - lb
+    plan = _plan(call, put)
+    (kernel,) = plan.kernels()
+    assert set(kernel.outputs) == {call.node, put.node} and len(kernel.inputs) == 2
+    _check((call, put), (numpy.exp(numpy.log(a / b)) * 2.0,
+                         numpy.sqrt(numpy.log(a / b) ** 2 + 1.0) - b))
+
+
+def test_horizontal_fusion_with_a_reduction_writes_the_elementwise_value_too():
+    a = RNG.standard_normal((64, 33))
+    la = wnp.asarray(a)
+    y = wnp.exp(la) - 1.0
+    total = (y * 2.0).sum(axis=0)
+    (kernel,) = _plan(y, total).kernels()
+    assert kernel.reduce is total.node and kernel.outputs == (y.node, total.node)
+    _check((y, total), (numpy.exp(a) - 1.0, ((numpy.exp(a) - 1.0) * 2.0).sum(axis=0)))
+
+
+def test_no_horizontal_fusion_across_a_reduction_or_another_step():
+    a = RNG.standard_normal(1000)
+    la = wnp.asarray(a)
+    s = (la * 2.0).sum()
+    centered = la - s                     # reads the reduction: it needs the whole loop
+    assert len(_plan(s, centered).kernels()) == 2
+    _check((s, centered), ((a * 2.0).sum(), a - (a * 2.0).sum()))
+    e = wnp.exp(la)
+    c = wnp.cumsum(e)                     # interpreter step between the two loops
+    out = c * 0.5 + e
+    plan = _plan(out)
+    assert len(plan.kernels()) == 2
+    _check((out,), (numpy.cumsum(numpy.exp(a)) * 0.5 + numpy.exp(a),))
+    two = (la.sum(), (la * la).sum())     # one accumulator per loop: two loops
+    assert len(_plan(*two).kernels()) == 2
+    _check(two, (a.sum(), (a * a).sum()))
 
 
 @pytest.mark.parametrize("threads", [1, 2])
@@ -66,24 +116,29 @@ def test_results_do_not_depend_on_threads_or_runs(threads, monkeypatch):
 def test_one_compiled_kernel_serves_every_size():
     with weldish.config(backend="llvm"):
         float((wnp.asarray(numpy.ones(10)) * 3.0 - 1.0).sum())
-        before = len(LLVM._cache)
+        before = len(LLVM._functions)
         for n in (1, 7, 1000, 100_003):
             a = numpy.arange(n, dtype=float)
             got = float((wnp.asarray(a) * 3.0 - 1.0).sum())
             numpy.testing.assert_allclose(got, (a * 3.0 - 1.0).sum(), rtol=1e-12)
-    assert len(LLVM._cache) == before
+    assert len(LLVM._functions) == before
 
 
-def test_kernel_that_fails_to_compile_runs_on_the_interpreter(monkeypatch):
+def test_kernel_that_fails_to_compile_runs_on_the_interpreter(monkeypatch, tmp_path):
     from weldish.backends.llvm import emit
 
     def broken(*args, **kwargs):
         raise RuntimeError("synthetic codegen failure")
     monkeypatch.setattr(emit, "emit", broken)
-    monkeypatch.setattr(LLVM, "_cache", {})
+    fresh_llvm(tmp_path)  # cold: nothing compiled in memory or on disk
     x = RNG.standard_normal(100)
-    with weldish.config(backend="llvm"), warnings.catch_warnings(record=True) as w:
-        warnings.simplefilter("always")
-        got = numpy.asarray(wnp.sin(wnp.asarray(x)) * 2.0)
-    assert any("did not compile" in str(m.message) for m in w)
-    numpy.testing.assert_array_equal(got, numpy.sin(x) * 2.0)
+    try:
+        with weldish.config(backend="llvm"), warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            got = numpy.asarray(wnp.sin(wnp.asarray(x)) * 2.0)
+            text = weldish.explain(wnp.sin(wnp.asarray(x)) * 2.0, show=False)
+        assert any("did not compile" in str(m.message) for m in w)
+        numpy.testing.assert_array_equal(got, numpy.sin(x) * 2.0)
+        assert "did not compile (RuntimeError: synthetic codegen failure)" in text
+    finally:
+        fresh_llvm()

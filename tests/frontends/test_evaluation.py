@@ -17,6 +17,7 @@ import pytest
 import weldish
 import weldish.numpy as wnp
 from weldish import backends
+from weldish.ir.interpret import interpret
 
 
 class CountingMemo(dict):
@@ -34,15 +35,15 @@ class CountingMemo(dict):
 class Counter:
     def __init__(self, backend):
         self.backend = backend
-        self.orig = backend.run
+        self.orig = backend.execute
         self.calls = 0
         self.roots = []
         self.computed = []
 
-    def run(self, roots, memo, *args):
+    def execute(self, program, memo, *args):  # the interpreter's program: its roots
         self.calls += 1
-        self.roots.append(list(roots))
-        return self.orig(roots, CountingMemo(self.computed, memo), *args)
+        self.roots.append(list(program))
+        return self.orig(program, CountingMemo(self.computed, memo), *args)
 
     def computed_ops(self, name):
         return [n for n in self.computed if str(n.op) == name or
@@ -54,7 +55,7 @@ def counter(monkeypatch):
     with weldish.config(backend="interp"):
         backend = backends.BACKENDS["interp"]
         c = Counter(backend)
-        monkeypatch.setattr(backend, "run", c.run)
+        monkeypatch.setattr(backend, "execute", c.execute)
         yield c
 
 
@@ -222,9 +223,11 @@ class FakeBackend:
     def available(self):
         return self._available
 
-    def run(self, roots, memo, *args):
+    def prepare(self, roots):
+        return roots
+
+    def execute(self, roots, memo, *args):
         self.calls += 1
-        from weldish.ir.interpret import interpret
         return interpret(roots, memo)
 
 
