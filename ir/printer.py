@@ -64,7 +64,11 @@ def format_plan(plan, notes=None) -> str:
     for k, step in enumerate(plan.steps):
         if isinstance(step, Kernel):
             ops = ", ".join(str(n.op) for n in step.body)
-            reads = ", ".join(f"%{ids[n]}" for n in step.inputs) or "nothing"
+            split = {step.inputs[k]: (axis, parts) for k, axis, parts in step.pieces}
+            reads = ", ".join(
+                f"%{ids[n]}" + (f" (piecewise from {'|'.join(f'%{ids[p]}' for p in split[n][1])}"
+                                f" along axis {split[n][0]})" if n in split else "")
+                for n in step.inputs) or "nothing"
             kind = "reduction" if step.reduce is not None else "elementwise"
             outs = ", ".join(f"%{ids[n]}" for n in step.outputs)
             why = "; ".join(f"%{ids[n]}: {w}" for n, w in zip(step.outputs, step.why))

@@ -83,7 +83,7 @@ class Program:
         self.roots = list(roots)
         self.plan = backend.plan(self.roots)
         self.steps = []
-        reads = [step.inputs if isinstance(step, Kernel) else step.src
+        reads = [step.reads if isinstance(step, Kernel) else step.src
                  for step in self.plan.steps]
         last_reader = {}
         for i, srcs in enumerate(reads):
@@ -122,7 +122,7 @@ class Program:
                 memo[output] = evaluate_node(step, memo)
             else:
                 try:
-                    values = launch([memo[n] for n in step.inputs], num_threads)
+                    values = launch(memo, num_threads)
                     memo.update(zip(step.outputs, values))
                 except Exception as e:  # noqa: BLE001 - the interpreter is always right
                     self._fall_back(step, memo, e)
@@ -131,11 +131,14 @@ class Program:
         return [as_array(memo[r], r) for r in self.roots]
 
     def _fall_back(self, kernel, memo, error):
+        pieces = [kernel.inputs[k] for k, _, _ in kernel.pieces]
+        for node in pieces:  # the concatenations the loop would have read piecewise
+            memo[node] = evaluate_node(node, memo)
         why = f"{type(error).__name__}: {error}"
         self.backend.failed[kernel.signature()] = why
         warnings.warn(f"weldish: kernel for {kernel.output} did not compile ({why}); "
                       f"running it on the interpreter", RuntimeWarning, stacklevel=4)
         for n in kernel.body:  # node by node, from the kernel's inputs
             memo[n] = evaluate_node(n, memo)
-        for n in set(kernel.body) - set(kernel.outputs):
+        for n in set(kernel.body).union(pieces) - set(kernel.outputs):
             memo.pop(n, None)

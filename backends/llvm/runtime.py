@@ -10,6 +10,7 @@ in thread order, so a result never depends on timing.
 from __future__ import annotations
 
 import ctypes
+import itertools
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -123,11 +124,10 @@ class Launcher:
         return [np.empty(shape, dtype) if fill is None else np.full(shape, fill, dtype)
                 for shape, dtype, fill in self.buffers]
 
-    def _layout(self, arrays, key):
-        kernel = self.kernel
-        strides = [broadcast_strides(a, kernel.shape) for a in arrays] + self.out_strides
+    def _layout(self, arrays, shape, key):
+        strides = [broadcast_strides(a, shape) for a in arrays] + self.out_strides
         itemsizes = [a.itemsize for a in arrays] + [d.itemsize for _, d, _ in self.buffers]
-        shape, strides, red = coalesce(kernel.shape, strides, self.reduced, itemsizes)
+        shape, strides, red = coalesce(shape, strides, self.reduced, itemsizes)
         classes = tuple(tuple(stride_class(s, size) for s in st)
                         for st, size in zip(strides, itemsizes))
         fn = self.get_function(len(shape), classes, red)
@@ -138,32 +138,77 @@ class Launcher:
         self.layouts[key] = layout
         return layout
 
-    def __call__(self, values, num_threads: int) -> list:
-        """The kernel's outputs' values from its operands' ``values``."""
-        arrays = [v if type(v) is np.ndarray else np.asarray(v) for v in values]
+    def __call__(self, memo, num_threads: int) -> list:
+        """The kernel's outputs' values, its operands' values read from ``memo``."""
+        kernel = self.kernel
         outs = self._outputs()
         if self.empty:
             return self._finish(outs)
-        key = tuple((a.shape, a.strides) for a in arrays)
-        layout = self.layouts.get(key) or self._layout(arrays, key)
+        if kernel.pieces:
+            for region, arrays, region_outs in self._regions(memo, outs):
+                self._launch(arrays, region_outs, region, num_threads)
+        else:
+            arrays = [_array(memo[n]) for n in kernel.inputs]
+            self._launch(arrays, outs, kernel.shape, num_threads)
+        return self._finish(outs)
+
+    def _launch(self, arrays, outs, shape, num_threads):
+        """Run the loop over ``shape`` (the kernel's, or one region's)."""
+        key = (shape, tuple((a.shape, a.strides) for a in arrays))
+        layout = self.layouts.get(key) or self._layout(arrays, shape, key)
         fn, shape, c_shape, c_strides, outer_reduced, total = layout
         chunks = _chunks(shape[0], num_threads) \
             if total >= PARALLEL_THRESHOLD and num_threads > 1 else ()
         if len(chunks) <= 1:
             fn(0, shape[0], c_shape, _pointers(arrays + outs), c_strides)
-            return self._finish(outs)
-        # each thread accumulates privately when the outer dim is reduced; combined in
-        # chunk order, so the result does not depend on timing
-        accs = [self._outputs()[-1] for _ in chunks] if outer_reduced else [None] * len(chunks)
-        futures = [pool(num_threads).submit(
-            fn, lo, hi, c_shape, _pointers(arrays + (outs[:-1] + [acc] if outer_reduced
-                                                     else outs)), c_strides)
-            for (lo, hi), acc in zip(chunks, accs)]
+            return
+        # each thread accumulates privately when the outer dim is reduced; combined with
+        # the accumulator in chunk order, so the result does not depend on timing
+        acc = outs[-1]
+        privates = [np.full_like(acc, self.buffers[-1][2]) for _ in chunks] \
+            if outer_reduced else [acc] * len(chunks)
+        futures = [pool(num_threads).submit(fn, lo, hi, c_shape,
+                                            _pointers(arrays + outs[:-1] + [p]), c_strides)
+                   for (lo, hi), p in zip(chunks, privates)]
         for f in futures:
             f.result()
         if outer_reduced:
-            outs[-1] = COMBINE[self.kernel.reduce.op].reduce(np.stack(accs), axis=0)
-        return self._finish(outs)
+            acc[...] = COMBINE[self.kernel.reduce.op].reduce(np.stack([acc] + privates),
+                                                             axis=0)
+
+    def _regions(self, memo, outs):
+        """For piecewise inputs: the loop's regions, each with its operand and output
+        views (every piecewise input reads from exactly one of its parts there)."""
+        kernel, shape = self.kernel, self.kernel.shape
+        pieces, cuts = {}, {}
+        for k, axis, parts in kernel.pieces:
+            values = [_array(memo[p]) for p in parts]
+            offsets = np.cumsum([0] + [v.shape[axis] for v in values]).tolist()
+            pieces[k] = (axis, values, offsets)
+            cuts.setdefault(axis, {0, shape[axis]}).update(offsets)
+        axes = sorted(cuts)
+        spans = [[(lo, hi) for lo, hi in zip(b, b[1:]) if hi > lo]
+                 for b in (sorted(cuts[a]) for a in axes)]
+        others = [(k, _array(memo[n])) for k, n in enumerate(kernel.inputs)
+                  if k not in pieces]
+        for combo in itertools.product(*spans):
+            where = [slice(None)] * len(shape)
+            for a, (lo, hi) in zip(axes, combo):
+                where[a] = slice(lo, hi)
+            region = tuple(len(range(*w.indices(n))) for w, n in zip(where, shape))
+            arrays = [None] * len(kernel.inputs)
+            for k, a in others:
+                arrays[k] = a[_broadcast_key(a, shape, where)]
+            for k, (axis, values, offsets) in pieces.items():
+                lo, hi = where[axis].start, where[axis].stop
+                j = next(i for i in range(len(values)) if offsets[i] <= lo < offsets[i + 1])
+                key = list(where)
+                key[axis] = slice(lo - offsets[j], hi - offsets[j])
+                arrays[k] = values[j][tuple(key)]
+            views = [o[tuple(slice(None) if r else w for r, w in zip(self.reduced, where))]
+                     if n is kernel.reduce else o[tuple(where)]
+                     for o, n in zip(outs, kernel.outputs)]
+            yield region, arrays, views
 
     def _finish(self, outs):
         kernel = self.kernel
@@ -185,6 +230,18 @@ def _data_offset():
 
 
 _DATA_OFFSET = _data_offset()
+
+
+def _array(value):
+    return value if type(value) is np.ndarray else np.asarray(value)
+
+
+def _broadcast_key(array, shape, where):
+    """``where`` (a region of ``shape``) for an operand broadcast to ``shape``: dims it
+    broadcasts along (size 1, or missing) are kept whole."""
+    pad = len(shape) - array.ndim
+    return tuple(slice(None) if array.shape[j] != shape[j + pad] else where[j + pad]
+                 for j in range(array.ndim))
 
 
 def _pointers(arrays):

@@ -39,6 +39,20 @@ class Kernel:
     shape: tuple                 # iteration space (a reduction's source shape)
     reduce: Node | None = None   # the reduction node when the kernel ends in one
     why: tuple = ()              # per output: why it is a boundary
+    # inputs read piecewise: (input position, axis, parts) for a concatenation that is
+    # never materialized; the loop runs once per region, each reading one part
+    pieces: tuple = ()
+
+    @property
+    def reads(self) -> tuple:
+        """The values the kernel needs: its inputs, a piecewise input's parts instead."""
+        parts = {self.inputs[k]: srcs for k, _, srcs in self.pieces}
+        out = []
+        for n in self.inputs:
+            for r in parts.get(n, (n,)):
+                if r not in out:
+                    out.append(r)
+        return tuple(out)
 
     @property
     def output(self) -> Node:
@@ -112,15 +126,16 @@ def partition(roots, can_fuse, horizontal: bool = True) -> Plan:
     if horizontal and len(groups) <= MAX_HORIZONTAL:
         groups = _merge_horizontally(groups, group_of, order)
     position = {n: i for i, n in enumerate(order)}
+    piecewise = {n for n in order if _piecewise(n, consumers, group_of, rootset)}
     steps: dict = {}   # step key -> Kernel | Node, then ordered so each follows its sources
     for n in order:
-        if n.op is Op.CONST and n not in rootset:
-            continue  # scalar constants are inlined into the kernels that use them
+        if (n.op is Op.CONST and n not in rootset) or n in piecewise:
+            continue  # constants are inlined; piecewise concatenations read in place
         g = group_of.get(n)
         if g is None:
             steps[id(n)] = n
         elif id(g) not in steps:
-            steps[id(g)] = _kernel(g, position, consumers, rootset)
+            steps[id(g)] = _kernel(g, position, consumers, rootset, piecewise)
     plan.steps = _step_order(steps, group_of)
     return plan
 
@@ -135,7 +150,7 @@ def _step_order(steps, group_of):
     of each step's first node in the graph's topological order)."""
     deps = {}
     for key, step in steps.items():
-        srcs = step.inputs if isinstance(step, Kernel) else step.src
+        srcs = step.reads if isinstance(step, Kernel) else step.src
         deps[key] = {_step_key(s, group_of) for s in srcs} & steps.keys()
     keys = list(steps)  # ranks
     users: dict = {k: [] for k in keys}
@@ -157,7 +172,16 @@ def _step_order(steps, group_of):
     return ordered
 
 
-def _kernel(g, position, consumers, rootset) -> Kernel:
+def _piecewise(n, consumers, group_of, rootset) -> bool:
+    """A concatenation read only by kernels over its own shape, from parts of its dtype
+    (``np.roll`` is one): each kernel reads the parts where they are, region by region,
+    instead of a copy (``explain`` lists it as read piecewise)."""
+    return (n.op is Op.CONCATENATE and n not in rootset and len(n.src) > 1
+            and all(s.dtype == n.dtype for s in n.src) and bool(consumers[n])
+            and all(c in group_of and group_of[c].shape == n.shape for c in consumers[n]))
+
+
+def _kernel(g, position, consumers, rootset, piecewise=frozenset()) -> Kernel:
     body = sorted(g.members, key=position.__getitem__)
     inside = set(body)
     inputs = []
@@ -177,7 +201,10 @@ def _kernel(g, position, consumers, rootset) -> Kernel:
     if g.reduce is not None:
         outputs.append(g.reduce)
         why.append("reduction output")
-    return Kernel(tuple(outputs), tuple(body), tuple(inputs), g.shape, g.reduce, tuple(why))
+    pieces = tuple((k, dict(n.arg)["axis"], n.src) for k, n in enumerate(inputs)
+                   if n in piecewise)
+    return Kernel(tuple(outputs), tuple(body), tuple(inputs), g.shape, g.reduce, tuple(why),
+                  pieces)
 
 
 def _merge_horizontally(groups, group_of, order):

@@ -142,3 +142,36 @@ def test_kernel_that_fails_to_compile_runs_on_the_interpreter(monkeypatch, tmp_p
         assert "did not compile (RuntimeError: synthetic codegen failure)" in text
     finally:
         fresh_llvm()
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_concatenations_read_piecewise_instead_of_copied(threads, monkeypatch):
+    from weldish.backends.llvm import runtime
+    monkeypatch.setattr(runtime, "PARALLEL_THRESHOLD", 1)
+    h = RNG.standard_normal((37, 50))
+    w = RNG.standard_normal(50)
+    lh, lw = wnp.asarray(h), wnp.asarray(w)
+    cases = [
+        (lambda xp, h, w: (xp.roll(h, 3, axis=1) - xp.roll(h, -1, axis=0)) * w,
+         "two axes, a broadcast operand"),
+        (lambda xp, h, w: xp.concatenate([h[:5], h[7:], h[:2] * 2.0]) + 1.0,
+         "three parts of unequal size"),
+        (lambda xp, h, w: (xp.roll(h, 1, axis=1) * h).sum(axis=0),
+         "a reduction over the split axis' neighbour"),
+        (lambda xp, h, w: (xp.roll(h, 5, axis=0) - h).sum(axis=0),
+         "a reduction along the split axis"),
+        (lambda xp, h, w: xp.exp(xp.roll(w, 2)) * w,
+         "one dimension"),
+    ]
+    for f, what in cases:
+        lazy = f(wnp, lh, lw)
+        plan = _plan(lazy)
+        assert any(k.pieces for k in plan.kernels()), what
+        with weldish.config(backend="llvm", num_threads=threads):
+            got = numpy.asarray(lazy)
+        numpy.testing.assert_allclose(got, f(numpy, h, w), rtol=1e-12, atol=1e-12,
+                                      err_msg=what)
+    # a concatenation also used outside kernels is materialized as before
+    both = wnp.concatenate([lh, lh])
+    plan = _plan(both * 2.0, both)
+    assert not any(k.pieces for k in plan.kernels())
