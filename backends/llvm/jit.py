@@ -11,6 +11,7 @@ import ctypes.util
 import hashlib
 import threading
 import time
+from pathlib import Path
 
 import llvmlite
 import llvmlite.binding as llvm
@@ -42,7 +43,7 @@ class Jit:
         self.identity = f"{llvm.get_process_triple()}|{self.cpu}|{self.features}|" \
                         f"llvmlite {llvmlite.__version__}|{code_fingerprint()}|" \
                         f"vector math {sorted(vector_math)}"
-        self.disk = DiskCache(default_dir() if cache_dir is None else cache_dir)
+        self.disk = DiskCache(default_dir() if cache_dir is None else Path(cache_dir))
         self.compiled = 0          # kernels compiled by this process (not from disk)
         self.compile_seconds = 0.0
 
