@@ -12,6 +12,7 @@ Adding an op = one row here + a one-line frontend wrapper; the generated tests p
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass, replace
 from typing import Any, Callable
 
@@ -199,6 +200,167 @@ LLVM = {
 }
 
 
+# --- decompositions: an op rewritten into other ops of the table -------------------------
+# The ``decompose`` column, applied by ir/passes/decompose.py before fusion, so every
+# backend compiles what it has lowerings for. Each function is NumPy's own algorithm for
+# the op (numpy/_core/_methods.py, numpy/lib/_nanfunctions_impl.py, PyArray_Round), step
+# by step with NumPy's dtypes, so the interpreter gives bit-identical results on the
+# decomposed graph. It returns None where the op must stay whole: NumPy warns there
+# (empty mean, ddof >= count, all-NaN slices: data-dependent), or the dtypes are not the
+# ones these steps reproduce.
+_FLOATS = (np.dtype("float32"), np.dtype("float64"))
+
+
+def _build():
+    from . import build  # build imports this module: bind at call time
+    return build
+
+
+def _power_of_ten(n: int) -> float:
+    """PyArray_Round's power_of_ten: exact up to 1e8, then 1e9 times 10.0 repeatedly
+    (past 1e22 that is not the correctly rounded 10**n, and NumPy uses this one)."""
+    if n < 9:
+        return 10.0 ** n
+    ret = 1e9
+    for _ in range(n - 9):
+        ret *= 10.0
+        if ret == math.inf:
+            break
+    return ret
+
+
+def _decompose_round(node):
+    """np.round: integers with decimals >= 0 are returned as they are; decimals == 0 is
+    rint; otherwise y = x * 10**d (x / 10**-d), rint(y), then the inverse operation, in the
+    float dtype (float64 for integers, cast back to the integer dtype at the end)."""
+    b = _build()
+    (x,) = node.src
+    decimals = int(dict(node.arg or ()).get("decimals", 0))
+    kind = x.dtype.kind
+    if kind in "iu" and decimals >= 0:
+        return x
+    if kind not in "iuf":   # bool: NumPy's rint gives float16, its multiply raises
+        return None
+    if decimals == 0:
+        return b.elementwise(Op.RINT, x)
+    work = x.dtype if kind == "f" else np.dtype(np.float64)
+    with np.errstate(all="ignore"):
+        f = work.type(_power_of_ten(abs(decimals)))
+    if not np.isfinite(f):  # NumPy warns converting it (float32) or computes NaN/inf
+        return None
+    ten = b.const(f, dtype=work)
+    first, then = (Op.MULTIPLY, Op.DIVIDE) if decimals > 0 else (Op.DIVIDE, Op.MULTIPLY)
+    y = b.elementwise(then, b.elementwise(Op.RINT, b.elementwise(first, x, ten)), ten)
+    return y if kind == "f" else b.astype(y, x.dtype)
+
+
+def _reduced_count(node) -> int:
+    x, axis = node.src[0], dict(node.arg)["axis"]
+    return math.prod(x.shape[a] for a in (range(x.ndim) if axis is None else axis))
+
+
+def _sum_dtype(node):
+    """The dtype _mean/_var sum in: dtype=, else float64 for bool and integer inputs."""
+    dtype = dict(node.arg).get("dtype")
+    if dtype is None and node.src[0].dtype.kind in "biu":
+        return np.dtype(np.float64)
+    return dtype
+
+
+def _float_moment(node) -> bool:
+    """The result and the summation dtype are float32/float64 (the cases whose steps are
+    reproduced here; an integer dtype= truncates in between)."""
+    dtype = _sum_dtype(node)
+    return node.dtype in _FLOATS and (dtype is None or dtype in _FLOATS)
+
+
+def _divide_by_count(b, total, count):
+    """true_divide(total, count, out=total, casting='unsafe') with count an intp (or a
+    float64 when ddof is a float): a float32 total is divided in float64, rounded once."""
+    q = b.elementwise(Op.DIVIDE, total, b.const(count, dtype=np.asarray(count).dtype))
+    return q if q.dtype == total.dtype else b.astype(q, total.dtype)
+
+
+def _decompose_mean(node):
+    b = _build()
+    arg = dict(node.arg)
+    count = np.intp(_reduced_count(node))
+    if count == 0 or not _float_moment(node):  # empty: NumPy warns "Mean of empty slice"
+        return None
+    if node.src[0].dtype.itemsize == 8 and node.src[0].dtype.kind in "iu":
+        # 64-bit integers lose their low bits in float64 and their sums cancel
+        # (INT_MIN + INT_MAX): a compiled sum in another order than NumPy's pairwise one
+        # could change such a mean entirely, not in the last place. Smaller integers
+        # convert exactly and, below 2**53, sum exactly in any order. (var and std sum
+        # squares: no cancellation, so they decompose.)
+        return None
+    total = b.reduce(Op.SUM, node.src[0], axis=arg["axis"], keepdims=arg["keepdims"],
+                     dtype=_sum_dtype(node))
+    return _divide_by_count(b, total, count)
+
+
+def _decompose_var(node, sqrt=False):
+    """_var: the mean (with keepdims), squared deviations, their sum over
+    max(count - ddof, 0)."""
+    b = _build()
+    x, arg = node.src[0], dict(node.arg)
+    count, ddof = np.intp(_reduced_count(node)), arg.get("ddof", 0)
+    if count == 0 or ddof >= count or not _float_moment(node):
+        return None  # NumPy warns "Degrees of freedom <= 0"
+    axis, dtype = arg["axis"], _sum_dtype(node)
+    mean = _divide_by_count(b, b.reduce(Op.SUM, x, axis=axis, keepdims=True, dtype=dtype),
+                            count)
+    dev = b.elementwise(Op.SUBTRACT, x, mean)
+    # square for numbers; bool input takes _var's general x * conjugate(x) (same values)
+    sq = b.elementwise(Op.MULTIPLY, dev, dev) if x.dtype.kind == "b" else \
+        b.elementwise(Op.SQUARE, dev)
+    squares = b.reduce(Op.SUM, sq, axis=axis, keepdims=arg["keepdims"], dtype=dtype)
+    with np.errstate(all="ignore"):
+        dof = np.maximum(count - ddof, 0)
+    var = _divide_by_count(b, squares, dof)
+    return b.elementwise(Op.SQRT, var) if sqrt else var
+
+
+def _decompose_std(node):
+    return _decompose_var(node, sqrt=True)
+
+
+def _nan_filled(name, fill):
+    """nansum/nanprod: NaNs replaced by the identity (_replace_nan), then the plain
+    reduction with the same arguments; non-float inputs have no NaNs."""
+    def decompose(node):
+        b = _build()
+        x = node.src[0]
+        if x.dtype.kind == "f":
+            x = b.elementwise(Op.WHERE, b.elementwise(Op.ISNAN, x),
+                              b.const(fill, dtype=x.dtype), x)
+        return b.reduce(Op[name.upper()], x, **dict(node.arg))
+    return decompose
+
+
+def _plain_for_non_floats(name):
+    """The nan* functions of an input without NaNs (bool, integers) are the plain ones
+    (NumPy calls them). Float inputs stay whole: NumPy warns on all-NaN slices, which
+    only the data can tell."""
+    def decompose(node):
+        if node.src[0].dtype.kind == "f":
+            return None
+        return _build().reduce(Op[name.upper()], node.src[0], **dict(node.arg))
+    return decompose
+
+
+DECOMPOSE = {
+    "round": _decompose_round,
+    "mean": _decompose_mean,
+    "var": _decompose_var,
+    "std": _decompose_std,
+    "nansum": _nan_filled("sum", 0),
+    "nanprod": _nan_filled("prod", 1),
+    **{f"nan{name}": _plain_for_non_floats(name)
+       for name in ("mean", "var", "std", "min", "max", "argmin", "argmax")},
+}
+
+
 def _table() -> dict:
     rows: dict[str, OpDef] = {
         "input": OpDef("input", _input, 0, doc="a user or fallback buffer"),
@@ -233,6 +395,8 @@ def _table() -> dict:
         rows[name] = OpDef("scan", getattr(np, name), 1)
     for name, lowering in LLVM.items():
         rows[name] = replace(rows[name], llvm=lowering)
+    for name, fn in DECOMPOSE.items():
+        rows[name] = replace(rows[name], decompose=fn)
     return rows
 
 

@@ -76,6 +76,8 @@ def can_fuse(node) -> str | None:
     if node.op in REDUCE:
         if not set(dict(node.arg)) <= REDUCE_KWARGS:
             return "reduction arguments"
+        if node.src[0].dtype.kind == "f" and accumulator_dtype(node).kind in "iu":
+            return "float -> integer cast (out-of-range results are platform-defined)"
         return None if lowering(node) else f"{node.op} of {node.dtype}"
     try:
         ins, out = loop_dtypes(node)

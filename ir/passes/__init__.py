@@ -1,10 +1,11 @@
 """Whole-graph passes, each a pure function ``list[Node] -> list[Node]``, run in order.
 
-Later issues add decompose, pushdown, fuse and split to ``PIPELINE``.
+Later issues add pushdown and split to ``PIPELINE`` (fuse runs in the backend's plan).
 """
+from .decompose import decompose
 from .simplify import simplify
 
-PIPELINE = (simplify,)
+PIPELINE = (simplify, decompose)
 
 
 def optimize(roots, passes=PIPELINE):
@@ -14,4 +15,4 @@ def optimize(roots, passes=PIPELINE):
     return roots
 
 
-__all__ = ["PIPELINE", "optimize", "simplify"]
+__all__ = ["PIPELINE", "decompose", "optimize", "simplify"]
