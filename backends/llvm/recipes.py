@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 
-import llvmlite.ir as ir
 import numpy as np
 
 
@@ -251,8 +250,11 @@ def lcm(c, args, dt):
 
 
 def ldexp(c, args, dt):
-    """x * 2**e via libm's ldexp (exact: one rounding). NumPy's int64 loop clamps the
-    exponent to C int's range first (beyond it the result is 0 or inf anyway)."""
+    """x * 2**e rounded once, as libm's ldexp (scalbn), in straight-line code that
+    vectorizes: scale by at most two extreme powers of two first (toward the subnormal
+    range by 2**(emin + mantissa bits), so the last multiplication is the only one that
+    can round), then by 2**e' with e' in the normal exponent range. NumPy's int64 loop
+    clamps e to C int's range first; beyond it the result is 0 or inf anyway."""
     b, (x, e) = c.b, args
     i32 = c.int_type(32)
     if e.type.width > 32:
@@ -261,11 +263,31 @@ def ldexp(c, args, dt):
         e = b.trunc(e, i32)
     elif e.type.width < 32:
         e = b.sext(e, i32)
-    name = "ldexpf" if dt.itemsize == 4 else "ldexp"
-    fn = c.module.globals.get(name)
-    if fn is None:
-        fn = ir.Function(c.module, ir.FunctionType(x.type, [x.type, i32]), name=name)
-    return b.call(fn, [x, e])
+    fi = np.finfo(dt)
+    emax, emin, mant = fi.maxexp - 1, fi.minexp, fi.nmant   # 1023, -1022, 52 (float64)
+    down = emin + mant + 1                                    # -969: stays normal
+
+    def k(v):
+        return c.llconst(i32, v)
+
+    def scale(y, m, step, pred, bound):
+        hit = b.icmp_signed(pred, m, k(bound))
+        return (b.select(hit, b.fmul(y, c.const(math.ldexp(1.0, step), dt)), y),
+                b.select(hit, b.sub(m, k(step)), m))
+
+    y, m = x, e
+    for _ in range(2):
+        y, m = scale(y, m, emax, ">", emax)
+    m = b.select(b.icmp_signed(">", m, k(emax)), k(emax), m)
+    for _ in range(2):
+        y, m = scale(y, m, down, "<", emin)
+    m = b.select(b.icmp_signed("<", m, k(emin)), k(emin), m)
+    ity = c.int_type(dt.itemsize * 8)
+    biased = b.add(m, k(fi.maxexp - 1))
+    if ity != i32:
+        biased = b.zext(biased, ity)
+    bits = b.shl(biased, c.llconst(ity, mant))
+    return b.fmul(y, b.bitcast(bits, x.type))
 
 
 def heaviside(c, args, dt):

@@ -219,6 +219,29 @@ def test_ldexp(fdtype, idtype):
     assert_bits(wnp.ldexp(lazy(a), lazy(b)), expected, f"ldexp({fdtype}, {idtype})")
 
 
+@pytest.mark.parametrize("fdtype,udtype", [("float64", "uint64"), ("float32", "uint32")])
+def test_ldexp_random_bits_and_subnormal_ties(fdtype, udtype):
+    """Every float (random bit patterns: subnormals, inf, NaN) scaled by exponents over
+    the whole range, and short mantissas shifted into the subnormal range (halfway
+    cases): one rounding, as libm's ldexp."""
+    ft, ut = np.dtype(fdtype), np.dtype(udtype)
+    fi, nm, rng = np.finfo(ft), np.finfo(ft).nmant, np.random.default_rng(5)
+    n = 20_000
+    x = rng.integers(0, np.iinfo(ut).max, n, dtype=ut, endpoint=True).view(ft)
+    span = 2 * (fi.maxexp - fi.minexp + nm + 5)
+    e = rng.integers(-span, span, n)
+    e[:50] = rng.integers(-2**40, 2**40, 50)
+    with quiet():
+        assert_bits(wnp.ldexp(lazy(x), lazy(e)), np.ldexp(x, e), "random bits")
+    mant = rng.integers(0, 2**8, n).astype(ut) << ut.type(nm - 8)
+    expo = rng.integers(1, 2 * fi.maxexp - 2, n).astype(ut)
+    x = ((expo << ut.type(nm)) | mant).view(ft)
+    target = rng.integers(fi.minexp - nm - 3, fi.minexp + 2, n)
+    e = (target - (expo.astype(np.int64) - (fi.maxexp - 1))).astype(np.int32)
+    with quiet():
+        assert_bits(wnp.ldexp(lazy(x), lazy(e)), np.ldexp(x, e), "subnormal results")
+
+
 def test_ldexp_scalars_and_int_mantissas():
     x = float_edges(np.float64)
     for e in (3, -1074, 2**31 - 1, np.int64(2**40), np.int8(-100), True):
