@@ -326,15 +326,18 @@ def _decompose_std(node):
 
 
 def _nan_filled(name, fill):
-    """nansum/nanprod: NaNs replaced by the identity (_replace_nan), then the plain
-    reduction with the same arguments; non-float inputs have no NaNs."""
+    """nansum/nanprod/nancumsum/nancumprod: NaNs replaced by the identity (_replace_nan),
+    then the plain reduction or scan with the same arguments; non-float inputs have no
+    NaNs."""
     def decompose(node):
         b = _build()
         x = node.src[0]
         if x.dtype.kind == "f":
             x = b.elementwise(Op.WHERE, b.elementwise(Op.ISNAN, x),
                               b.const(fill, dtype=x.dtype), x)
-        return b.reduce(Op[name.upper()], x, **dict(node.arg))
+        op = Op[name.upper()]
+        make = b.scan if OPS[op].kind == "scan" else b.reduce
+        return make(op, x, **dict(node.arg))
     return decompose
 
 
@@ -356,6 +359,8 @@ DECOMPOSE = {
     "std": _decompose_std,
     "nansum": _nan_filled("sum", 0),
     "nanprod": _nan_filled("prod", 1),
+    "nancumsum": _nan_filled("cumsum", 0),
+    "nancumprod": _nan_filled("cumprod", 1),
     **{f"nan{name}": _plain_for_non_floats(name)
        for name in ("mean", "var", "std", "min", "max", "argmin", "argmax")},
 }

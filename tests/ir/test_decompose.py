@@ -96,6 +96,22 @@ def test_reductions_interpret_identically(op):
             assert w1 == w0, ctx
 
 
+@pytest.mark.parametrize("op", [Op.NANCUMSUM, Op.NANCUMPROD], ids=str)
+def test_nan_scans_interpret_identically(op):
+    for dtype, shape in cases():
+        x = build.input(data(dtype, shape, 2))
+        for axis in [None] + list(range(len(shape))):
+            for dtype_arg in (None, np.float32, np.int16):
+                node = build.scan(op, x, axis=axis, dtype=dtype_arg)
+                (after,) = decompose([node])
+                assert after.op is not op
+                ctx = f"{op}({dtype}{list(shape)}, axis={axis}, dtype={dtype_arg})"
+                (v0,), w0 = run([node])
+                (v1,), w1 = run([after])
+                assert_identical(v1, v0, ctx)
+                assert w1 == w0, ctx
+
+
 @pytest.mark.parametrize("dtype", ["float64", "float32", "int64", "int32", "int8",
                                    "uint8", "uint64", "bool"])
 def test_round_interprets_identically(dtype):
