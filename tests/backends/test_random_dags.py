@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 import weldish
 import weldish.numpy as wnp
-from weldish.testing import Raised, assert_same, outcome, quiet, sample
+from weldish.testing import Raised, assert_same, backend_is_exact, outcome, quiet, sample
 
 UNARY = ("negative", "absolute", "sqrt", "exp", "log1p", "sin", "tanh", "floor", "square",
          "sign", "isnan", "logical_not", "invert", "reciprocal", "cbrt", "rint")
@@ -215,16 +215,35 @@ def test_random_dag_matches_numpy(prog):
     with quiet():
         values = weldish.evaluate(*lazy)  # one pass: shared work done once
     values = values if isinstance(values, tuple) else (values,)
+    exact = backend_is_exact()
     for k, (got, lz, exp) in enumerate(zip(values, lazy, expected)):
         what = f"value {k} of {program}"
         assert isinstance(lz, wnp.LazyArray), what
         assert lz.dtype == np.asarray(exp).dtype, what  # traced dtype
         assert lz.shape == np.shape(exp), what
+        if not exact and k >= len(inputs):
+            # Compiled math is within ULPS of NumPy per operation; along a chain the
+            # errors compound by the chain's conditioning (sin(arctan2(..)) near pi), which
+            # is the math's, not the compiler's: each value is compared with NumPy's op
+            # applied to weldish's own operands.
+            with quiet():
+                exp = step(np, list(values[:k]), program[k - len(inputs)])
         assert_same(got, exp, context=what)
     # The last value alone, from a fresh trace (nothing memoized by the pass above).
     last = run_program(wnp, inputs, program)[-1]
     with quiet():
-        assert_same(last, expected[-1], context=f"last value alone of {program}")
+        if exact:
+            assert_same(last, expected[-1], context=f"last value alone of {program}")
+        else:  # fused differently: same dtype, shape, NaNs; values to chain accuracy
+            got, want = np.asarray(last), np.asarray(values[-1])
+            assert got.dtype == want.dtype and got.shape == want.shape
+            if want.dtype.kind == "f":
+                scale = float(np.nanmax(np.abs(np.where(np.isinf(want), 0, want)),
+                                        initial=0.0))
+                np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6 * scale,
+                                           equal_nan=True, err_msg=str(program))
+            else:
+                np.testing.assert_array_equal(got, want, err_msg=str(program))
 
 
 def test_program_interpreter_runs_both_modules():
