@@ -7,8 +7,8 @@ load the same bytes the same way, so a cached kernel is the kernel that would be
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import hashlib
+import sys
 import threading
 import time
 from pathlib import Path
@@ -29,7 +29,7 @@ class Jit:
     def __init__(self, cache_dir=None):
         llvm.initialize_native_target()
         llvm.initialize_native_asmprinter()
-        libm = ctypes.util.find_library("m")
+        libm = "libm.so.6" if sys.platform.startswith("linux") else _find_library("m")
         if libm:
             llvm.load_library_permanently(libm)
         vector_math = vecmath.load()  # libmvec: loaded before any kernel that calls it
@@ -88,3 +88,8 @@ class Jit:
         module = llvm.parse_assembly(ir_text)
         self.optimize(module)
         return self.tm.emit_assembly(module)
+
+
+def _find_library(name):
+    import ctypes.util  # runs a subprocess on Linux: avoided where the soname is known
+    return ctypes.util.find_library(name)

@@ -12,8 +12,6 @@ from __future__ import annotations
 import ctypes
 import itertools
 import os
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 
 from ...ir.ops import Op
@@ -30,12 +28,13 @@ IDENTITY = {Op.SUM: 0, Op.PROD: 1, Op.ANY: False, Op.ALL: True}
 COMBINE = {Op.SUM: np.add, Op.PROD: np.multiply, Op.MIN: np.minimum, Op.MAX: np.maximum,
            Op.ANY: np.logical_or, Op.ALL: np.logical_and}
 
-_pool: ThreadPoolExecutor | None = None
+_pool = None  # a concurrent.futures.ThreadPoolExecutor, made on first parallel use
 _pool_size = 0
 
 
-def pool(n: int) -> ThreadPoolExecutor:
+def pool(n: int):
     global _pool, _pool_size
+    from concurrent.futures import ThreadPoolExecutor  # not on a new process' first call
     if _pool is None or _pool_size != n:
         if _pool is not None:
             _pool.shutdown(wait=False)
