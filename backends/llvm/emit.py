@@ -179,14 +179,14 @@ def emit(kernel, name: str, ndim: int, classes: tuple, reduced: tuple) -> str:
     start, end, shape_p, data_p, strides_p = fn.args
     builder = ir.IRBuilder(fn.append_basic_block("entry"))
     ctx = Ctx(builder)
-    # operands: the inputs, then the outputs (a reduction's accumulator last)
+    # operands: the inputs, then the outputs (reductions' accumulators last)
     nops = len(kernel.inputs) + len(kernel.outputs)
-    out_dt = (lowering.accumulator_dtype(kernel.reduce) if kernel.reduce is not None
-              else None)
+    acc_dt = {r: lowering.accumulator_dtype(r) for r in kernel.reductions}
     dtypes = [n.dtype for n in kernel.inputs] + \
-        [out_dt if n is kernel.reduce else n.dtype for n in kernel.outputs]
+        [acc_dt.get(n, n.dtype) for n in kernel.outputs]
     stores = [(len(kernel.inputs) + j, n) for j, n in enumerate(kernel.outputs)
-              if n is not kernel.reduce]
+              if n not in acc_dt]
+    accs = [(len(kernel.inputs) + j, n) for j, n in enumerate(kernel.outputs) if n in acc_dt]
 
     def load_i64(ptr, i):
         return builder.load(builder.gep(ptr, [ir.Constant(I64, i)], source_etype=I64), typ=I64)
@@ -206,7 +206,7 @@ def emit(kernel, name: str, ndim: int, classes: tuple, reduced: tuple) -> str:
         for n in kernel.body:
             if n.op in REDUCE:
                 src = n.src[0]
-                vals[n] = ctx.cast(_operand(ctx, vals, src, src.dtype), src.dtype, out_dt)
+                vals[n] = ctx.cast(_operand(ctx, vals, src, src.dtype), src.dtype, acc_dt[n])
                 continue
             ins, out = lowering.loop_dtypes(n)
             args = [ctx.cast(_operand(ctx, vals, s, t), _value_dtype(s, t), t)
@@ -216,61 +216,57 @@ def emit(kernel, name: str, ndim: int, classes: tuple, reduced: tuple) -> str:
             vals[n] = ctx.cast(value, ins[0] if n.op is Op.ASTYPE else out, n.dtype)
         return vals
 
-    combine = None
-    if kernel.reduce is not None:
-        token = lowering.entry(OPS[kernel.reduce.op].llvm, out_dt.kind)
-        # reassociation lets the loop vectorizer keep several partial sums: the order is
-        # fixed by the compiled code and the thread split, so results are reproducible
-        fast = ("reassoc",) if token in ("fadd", "fmul") else ()
-
-        def combine(acc, v):
-            if fast:
-                return getattr(builder, token)(acc, v, flags=fast)
-            return ctx.apply(token, [acc, v], out_dt)
+    def combine(r, acc, v):
+        dt = acc_dt[r]
+        token = lowering.entry(OPS[r.op].llvm, dt.kind)
+        if token in ("fadd", "fmul"):
+            # reassociation lets the loop vectorizer keep several partial sums: the order
+            # is fixed by the compiled code and the thread split, so results reproduce
+            return getattr(builder, token)(acc, v, flags=("reassoc",))
+        return ctx.apply(token, [acc, v], dt)
 
     def level(d, ptrs, lo, hi):
         """Loop over dim d from lo to hi with operand pointers ``ptrs``."""
         innermost = d == ndim - 1
-        acc_in_register = (kernel.reduce is not None and innermost and reduced[d])
+        in_register = accs if innermost and reduced[d] else []  # accumulators as phis
         pre = builder.block
         header = fn.append_basic_block(f"d{d}.head")
         body = fn.append_basic_block(f"d{d}.body")
         exit_ = fn.append_basic_block(f"d{d}.exit")
-        acc0 = _load(builder, ptrs[-1], out_dt) if acc_in_register else None
+        start_values = [_load(builder, ptrs[k], acc_dt[r]) for k, r in in_register]
         builder.branch(header)
         builder.position_at_end(header)
         i = builder.phi(I64, name=f"i{d}")
         i.add_incoming(lo, pre)
-        acc = None
-        if acc_in_register:
-            acc = builder.phi(llvm_type(out_dt), name="acc")
-            acc.add_incoming(acc0, pre)
+        phis = []
+        for (k, r), v0 in zip(in_register, start_values):
+            phi = builder.phi(llvm_type(acc_dt[r]), name=f"acc{k}")
+            phi.add_incoming(v0, pre)
+            phis.append(phi)
         builder.cbranch(builder.icmp_signed("<", i, hi), body, exit_)
         builder.position_at_end(body)
         inner = [at(ptrs[k], i, k, d) for k in range(nops)]
-        new_acc = None
+        updated = []
         if innermost:
             vals = body_values(inner)
             for k, n in stores:
                 _store(builder, vals[n], inner[k], n.dtype)
-            v = vals.get(kernel.reduce)
-            if kernel.reduce is None:
-                pass
-            elif acc_in_register:
-                new_acc = combine(acc, v)
+            if in_register:
+                updated = [combine(r, phi, vals[r]) for (k, r), phi in zip(in_register, phis)]
             else:
-                _store(builder, combine(_load(builder, inner[-1], out_dt), v), inner[-1],
-                       out_dt)
+                for k, r in accs:
+                    _store(builder, combine(r, _load(builder, inner[k], acc_dt[r]), vals[r]),
+                           inner[k], acc_dt[r])
         else:
             level(d + 1, inner, ir.Constant(I64, 0), shape[d + 1])
         latch = builder.block
         i.add_incoming(builder.add(i, ir.Constant(I64, 1), flags=("nsw",)), latch)
-        if acc_in_register:
-            acc.add_incoming(new_acc, latch)
+        for phi, v in zip(phis, updated):
+            phi.add_incoming(v, latch)
         builder.branch(header)
         builder.position_at_end(exit_)
-        if acc_in_register:
-            _store(builder, acc, ptrs[-1], out_dt)
+        for (k, r), phi in zip(in_register, phis):
+            _store(builder, phi, ptrs[k], acc_dt[r])
 
     level(0, base, start, end)
     builder.ret_void()

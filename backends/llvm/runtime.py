@@ -101,23 +101,22 @@ class Launcher:
         self.empty = any(n == 0 for n in shape)
         # (shape, dtype, fill) of each output buffer; strides as the loop sees them
         self.buffers, self.out_strides = [], []
-        for n in kernel.outputs:
-            if n is kernel.reduce:
-                continue
-            self.buffers.append((shape, n.dtype, None))
-            self.out_strides.append(np.empty(shape, n.dtype).strides)
         self.reduced = tuple(False for _ in shape)
-        if kernel.reduce is not None:
+        if kernel.reductions:  # all reduce the same axes
             axes = dict(kernel.reduce.arg)["axis"]
             self.reduced = tuple(axes is None or d in axes for d in range(len(shape)))
-            acc_dtype = np.dtype(bool) if kernel.reduce.op in (Op.ANY, Op.ALL) \
-                else kernel.reduce.dtype
-            acc_shape = tuple(1 if r else n for n, r in zip(shape, self.reduced))
-            self.buffers.append((acc_shape, acc_dtype,
-                                 identity(kernel.reduce.op, acc_dtype, self.empty)))
+        acc_shape = tuple(1 if r else n for n, r in zip(shape, self.reduced))
+        for n in kernel.outputs:
+            if n not in kernel.reductions:
+                self.buffers.append((shape, n.dtype, None))
+                self.out_strides.append(np.empty(shape, n.dtype).strides)
+                continue
+            acc_dtype = np.dtype(bool) if n.op in (Op.ANY, Op.ALL) else n.dtype
+            self.buffers.append((acc_shape, acc_dtype, identity(n.op, acc_dtype, self.empty)))
             strides = np.empty(acc_shape, acc_dtype).strides
             self.out_strides.append(tuple(0 if r else s for r, s in zip(self.reduced,
                                                                           strides)))
+        self.accumulators = len(kernel.reductions)  # the last outputs
 
     def _outputs(self):
         return [np.empty(shape, dtype) if fill is None else np.full(shape, fill, dtype)
@@ -162,18 +161,18 @@ class Launcher:
             fn(0, shape[0], c_shape, _pointers(arrays + outs), c_strides)
             return
         # each thread accumulates privately when the outer dim is reduced; combined with
-        # the accumulator in chunk order, so the result does not depend on timing
-        acc = outs[-1]
-        privates = [np.full_like(acc, self.buffers[-1][2]) for _ in chunks] \
-            if outer_reduced else [acc] * len(chunks)
-        futures = [pool(num_threads).submit(fn, lo, hi, c_shape,
-                                            _pointers(arrays + outs[:-1] + [p]), c_strides)
+        # the accumulators in chunk order, so the result does not depend on timing
+        k = len(outs) - self.accumulators if outer_reduced else len(outs)
+        privates = [outs[:k] + [np.full_like(acc, fill) for acc, (_, _, fill)
+                                in zip(outs[k:], self.buffers[k:])] for _ in chunks]
+        futures = [pool(num_threads).submit(fn, lo, hi, c_shape, _pointers(arrays + p),
+                                            c_strides)
                    for (lo, hi), p in zip(chunks, privates)]
         for f in futures:
             f.result()
-        if outer_reduced:
-            acc[...] = COMBINE[self.kernel.reduce.op].reduce(np.stack([acc] + privates),
-                                                             axis=0)
+        for j, node in enumerate(self.kernel.outputs[k:], k):
+            outs[j][...] = COMBINE[node.op].reduce(
+                np.stack([outs[j]] + [p[j] for p in privates]), axis=0)
 
     def _regions(self, memo, outs):
         """For piecewise inputs: the loop's regions, each with its operand and output
@@ -205,15 +204,14 @@ class Launcher:
                 key[axis] = slice(lo - offsets[j], hi - offsets[j])
                 arrays[k] = values[j][tuple(key)]
             views = [o[tuple(slice(None) if r else w for r, w in zip(self.reduced, where))]
-                     if n is kernel.reduce else o[tuple(where)]
+                     if n in kernel.reductions else o[tuple(where)]
                      for o, n in zip(outs, kernel.outputs)]
             yield region, arrays, views
 
     def _finish(self, outs):
-        kernel = self.kernel
-        if kernel.reduce is not None:
-            outs[-1] = outs[-1].reshape(kernel.reduce.shape).astype(kernel.reduce.dtype,
-                                                                    copy=False)
+        k = len(outs) - self.accumulators
+        for j, node in enumerate(self.kernel.outputs[k:], k):
+            outs[j] = outs[j].reshape(node.shape).astype(node.dtype, copy=False)
         return outs
 
 

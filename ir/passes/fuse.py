@@ -12,8 +12,9 @@ Grouping, in two phases:
    otherwise it starts a kernel of its own, whose output it is.
 2. horizontal: two kernels with the same iteration space merge into one loop with several
    outputs when nothing else stands between them (no path from one to the other through
-   another step), at most one of them reduces, and a reduction's value is not read by the
-   other (it is known only when the loop ends). So Black-Scholes' call and put, which
+   another step), their reductions (if any) reduce the same axes, and no reduction's value
+   is read inside the loop (it is known only when the loop ends). n-body's three force
+   sums are one loop with three accumulators. So Black-Scholes' call and put, which
    share d1, d2 and the discount, are one loop reading four arrays and writing two.
 Kernels form a DAG. Every output has a reason, shown by ``explain``.
 """
@@ -37,7 +38,7 @@ class Kernel:
     body: tuple                  # nodes computed inside the loop, topological
     inputs: tuple                # nodes read (materialized before the kernel runs)
     shape: tuple                 # iteration space (a reduction's source shape)
-    reduce: Node | None = None   # the reduction node when the kernel ends in one
+    reductions: tuple = ()       # reduction nodes (same axes), one accumulator each
     why: tuple = ()              # per output: why it is a boundary
     # inputs read piecewise: (input position, axis, parts) for a concatenation that is
     # never materialized; the loop runs once per region, each reading one part
@@ -56,8 +57,13 @@ class Kernel:
 
     @property
     def output(self) -> Node:
-        """The last output (the reduction, if any)."""
+        """The last output (a reduction, if any)."""
         return self.outputs[-1]
+
+    @property
+    def reduce(self) -> Node | None:
+        """The first reduction (all reduce the same axes), or None."""
+        return self.reductions[0] if self.reductions else None
 
     def signature(self) -> tuple:
         """The kernel's structure: what its code depends on, never sizes or data (input
@@ -85,10 +91,17 @@ class Plan:
 
 
 class _Group:
-    __slots__ = ("members", "shape", "reduce")
+    __slots__ = ("members", "shape", "reduces")
 
-    def __init__(self, node, shape, reduce=None):
-        self.members, self.shape, self.reduce = [node], shape, reduce
+    def __init__(self, node, shape, reduces=()):
+        self.members, self.shape, self.reduces = [node], shape, list(reduces)
+
+    def axes(self):
+        """The reduced axes (None for an elementwise group)."""
+        if not self.reduces:
+            return None
+        axis = dict(self.reduces[0].arg)["axis"]
+        return tuple(range(len(self.shape))) if axis is None else tuple(sorted(axis))
 
 
 def partition(roots, can_fuse, horizontal: bool = True) -> Plan:
@@ -111,7 +124,7 @@ def partition(roots, can_fuse, horizontal: bool = True) -> Plan:
             plan.reasons[n] = reason
             continue
         if n.op in REDUCE:
-            group_of[n] = _Group(n, n.src[0].shape, reduce=n)
+            group_of[n] = _Group(n, n.src[0].shape, reduces=[n])
             continue
         groups = {id(g): g for g in map(group_of.get, consumers[n]) if g is not None}
         if n not in rootset and len(groups) == 1 and len(consumers[n]) == sum(
@@ -191,19 +204,20 @@ def _kernel(g, position, consumers, rootset, piecewise=frozenset()) -> Kernel:
                 inputs.append(s)
     outputs, why = [], []
     for n in body:
-        if n is g.reduce:
+        if n in g.reduces:
             continue
         outside = [c for c in consumers[n] if c not in inside]
         if n in rootset or outside:
             outputs.append(n)
             why.append("requested output" if n in rootset else
                        f"used by {len(outside)} node(s) outside this loop")
-    if g.reduce is not None:
-        outputs.append(g.reduce)
+    for r in sorted(g.reduces, key=position.__getitem__):
+        outputs.append(r)
         why.append("reduction output")
     pieces = tuple((k, dict(n.arg)["axis"], n.src) for k, n in enumerate(inputs)
                    if n in piecewise)
-    return Kernel(tuple(outputs), tuple(body), tuple(inputs), g.shape, g.reduce, tuple(why),
+    return Kernel(tuple(outputs), tuple(body), tuple(inputs), g.shape,
+                  tuple(o for o in outputs if o in g.reduces), tuple(why),
                   pieces)
 
 
@@ -241,7 +255,7 @@ def _merge_horizontally(groups, group_of, order):
             return groups
         a, b = pair
         a.members.extend(b.members)
-        a.reduce = a.reduce or b.reduce
+        a.reduces.extend(b.reduces)
         for n in b.members:
             group_of[n] = a
         groups = [g for g in groups if g is not b]
@@ -250,7 +264,7 @@ def _merge_horizontally(groups, group_of, order):
 def _mergeable_pair(groups, reads, upstream):
     for i, a in enumerate(groups):
         for b in groups[i + 1:]:
-            if a.shape != b.shape or (a.reduce is not None and b.reduce is not None):
+            if a.shape != b.shape or (a.reduces and b.reduces and a.axes() != b.axes()):
                 continue
             ia, ib = id(a), id(b)
             if _blocked(ia, ib, a, reads, upstream) or _blocked(ib, ia, b, reads, upstream):
@@ -264,6 +278,6 @@ def _blocked(src, dst, src_group, reads, upstream) -> bool:
     through another step, or by reading ``src``'s reduction."""
     if src not in upstream[dst]:
         return False
-    if src_group.reduce is not None:
+    if src_group.reduces:
         return True
     return any(src in upstream[d] for d in reads[dst] if d != src)

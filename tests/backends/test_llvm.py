@@ -88,9 +88,33 @@ def test_no_horizontal_fusion_across_a_reduction_or_another_step():
     plan = _plan(out)
     assert len(plan.kernels()) == 2
     _check((out,), (numpy.cumsum(numpy.exp(a)) * 0.5 + numpy.exp(a),))
-    two = (la.sum(), (la * la).sum())     # one accumulator per loop: two loops
-    assert len(_plan(*two).kernels()) == 2
-    _check(two, (a.sum(), (a * a).sum()))
+    m = RNG.standard_normal((8, 9))
+    lm = wnp.asarray(m)
+    rows, cols = lm.sum(axis=1), (lm * 2.0).sum(axis=0)   # different axes: two loops
+    assert len(_plan(rows, cols).kernels()) == 2
+    _check((rows, cols), (m.sum(axis=1), (m * 2.0).sum(axis=0)))
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_reductions_over_the_same_axes_share_one_loop(threads, monkeypatch):
+    from weldish.backends.llvm import runtime
+    monkeypatch.setattr(runtime, "PARALLEL_THRESHOLD", 1)
+    x = RNG.standard_normal((40, 33))
+    lx = wnp.asarray(x)
+    w = 1.0 / (lx * lx + 1.0)
+    outs = [(lx * w).sum(axis=0), wnp.abs(lx).max(axis=0), (w > 0.5).any(axis=0),
+            (lx * w).sum(), (w * w).sum()]
+    plan = _plan(*outs)
+    by_axes = sorted(len(k.reductions) for k in plan.kernels())
+    assert by_axes == [2, 3]   # axis 0 (sum, max, any); all axes (two sums)
+    expected = [(x / (x * x + 1.0)).sum(axis=0), numpy.abs(x).max(axis=0),
+                (1.0 / (x * x + 1.0) > 0.5).any(axis=0), (x / (x * x + 1.0)).sum(),
+                (1.0 / (x * x + 1.0) ** 2).sum()]
+    with weldish.config(backend="llvm", num_threads=threads):
+        got = weldish.evaluate(*outs)
+    for g, e in zip(got, expected):
+        assert g.dtype == e.dtype and g.shape == e.shape
+        numpy.testing.assert_allclose(g, e, rtol=1e-12)
 
 
 @pytest.mark.parametrize("threads", [1, 2])
