@@ -197,6 +197,10 @@ LLVM = {
     "max": {"f": "recipe:maximum", "iub": "recipe:maximum"},
     "any": {"b": "or"},
     "all": {"b": "and"},
+    # arg reductions: "arg:<comparison>" says when a value replaces the best so far (the
+    # first occurrence wins; for floats the first NaN wins, as NumPy's argmin/argmax)
+    "argmin": {"f": "arg:fcmp:olt", "i": "arg:icmp:slt", "ub": "arg:icmp:ult"},
+    "argmax": {"f": "arg:fcmp:ogt", "i": "arg:icmp:sgt", "ub": "arg:icmp:ugt"},
 }
 
 

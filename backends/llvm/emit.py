@@ -179,14 +179,20 @@ def emit(kernel, name: str, ndim: int, classes: tuple, reduced: tuple) -> str:
     start, end, shape_p, data_p, strides_p = fn.args
     builder = ir.IRBuilder(fn.append_basic_block("entry"))
     ctx = Ctx(builder)
-    # operands: the inputs, then the outputs (reductions' accumulators last)
-    nops = len(kernel.inputs) + len(kernel.outputs)
+    # operands: the inputs, the outputs (reductions' accumulators last), then the best
+    # value so far of each arg reduction (whose output is the best value's position)
+    args = [n for n in kernel.outputs if n.op in lowering.ARG_REDUCTIONS]
+    nops = len(kernel.inputs) + len(kernel.outputs) + len(args)
     acc_dt = {r: lowering.accumulator_dtype(r) for r in kernel.reductions}
     dtypes = [n.dtype for n in kernel.inputs] + \
-        [acc_dt.get(n, n.dtype) for n in kernel.outputs]
+        [n.dtype if n in args else acc_dt.get(n, n.dtype) for n in kernel.outputs] + \
+        [acc_dt[n] for n in args]
     stores = [(len(kernel.inputs) + j, n) for j, n in enumerate(kernel.outputs)
               if n not in acc_dt]
-    accs = [(len(kernel.inputs) + j, n) for j, n in enumerate(kernel.outputs) if n in acc_dt]
+    # per accumulator: (operand, reduction, operand of its best value or None)
+    accs = [(len(kernel.inputs) + j, n,
+             len(kernel.inputs) + len(kernel.outputs) + args.index(n) if n in args else None)
+            for j, n in enumerate(kernel.outputs) if n in acc_dt]
 
     def load_i64(ptr, i):
         return builder.load(builder.gep(ptr, [ir.Constant(I64, i)], source_etype=I64), typ=I64)
@@ -219,56 +225,88 @@ def emit(kernel, name: str, ndim: int, classes: tuple, reduced: tuple) -> str:
     def combine(r, acc, v):
         dt = acc_dt[r]
         token = lowering.entry(OPS[r.op].llvm, dt.kind)
+        if token.startswith("arg:"):   # acc, v: (best value, its position) pairs
+            better = ctx.apply(token[4:], [v[0], acc[0]], dt)
+            if dt.kind == "f":  # the first NaN wins and stays
+                better = builder.or_(better, builder.and_(
+                    builder.fcmp_unordered("uno", v[0], v[0]),
+                    builder.fcmp_ordered("ord", acc[0], acc[0])))
+            return (builder.select(better, v[0], acc[0]), builder.select(better, v[1], acc[1]))
         if token in ("fadd", "fmul"):
             # reassociation lets the loop vectorizer keep several partial sums: the order
             # is fixed by the compiled code and the thread split, so results reproduce
             return getattr(builder, token)(acc, v, flags=("reassoc",))
         return ctx.apply(token, [acc, v], dt)
 
-    def level(d, ptrs, lo, hi):
-        """Loop over dim d from lo to hi with operand pointers ``ptrs``."""
+    def load_acc(ptrs, k, r, kv):
+        """An accumulator's value: a pair (best value, position) for arg reductions."""
+        if kv is None:
+            return _load(builder, ptrs[k], acc_dt[r])
+        return (_load(builder, ptrs[kv], acc_dt[r]), _load(builder, ptrs[k], r.dtype))
+
+    def store_acc(value, ptrs, k, r, kv):
+        if kv is None:
+            _store(builder, value, ptrs[k], acc_dt[r])
+        else:
+            _store(builder, value[0], ptrs[kv], acc_dt[r])
+            _store(builder, value[1], ptrs[k], r.dtype)
+
+    def level(d, ptrs, lo, hi, pos):
+        """Loop over dim d from lo to hi with operand pointers ``ptrs``; ``pos``: the
+        row-major position over the reduced dims of the enclosing loops (arg reductions)."""
         innermost = d == ndim - 1
         in_register = accs if innermost and reduced[d] else []  # accumulators as phis
         pre = builder.block
         header = fn.append_basic_block(f"d{d}.head")
         body = fn.append_basic_block(f"d{d}.body")
         exit_ = fn.append_basic_block(f"d{d}.exit")
-        start_values = [_load(builder, ptrs[k], acc_dt[r]) for k, r in in_register]
+        start_values = [load_acc(ptrs, k, r, kv) for k, r, kv in in_register]
         builder.branch(header)
         builder.position_at_end(header)
         i = builder.phi(I64, name=f"i{d}")
         i.add_incoming(lo, pre)
         phis = []
-        for (k, r), v0 in zip(in_register, start_values):
-            phi = builder.phi(llvm_type(acc_dt[r]), name=f"acc{k}")
-            phi.add_incoming(v0, pre)
+        for (k, r, kv), v0 in zip(in_register, start_values):
+            if kv is None:
+                phi = builder.phi(llvm_type(acc_dt[r]), name=f"acc{k}")
+                phi.add_incoming(v0, pre)
+            else:
+                phi = (builder.phi(llvm_type(acc_dt[r]), name=f"best{k}"),
+                       builder.phi(I64, name=f"at{k}"))
+                for p, v in zip(phi, v0):
+                    p.add_incoming(v, pre)
             phis.append(phi)
         builder.cbranch(builder.icmp_signed("<", i, hi), body, exit_)
         builder.position_at_end(body)
         inner = [at(ptrs[k], i, k, d) for k in range(nops)]
+        here = builder.add(builder.mul(pos, shape[d]), i) if reduced[d] else pos
         updated = []
         if innermost:
             vals = body_values(inner)
             for k, n in stores:
                 _store(builder, vals[n], inner[k], n.dtype)
+
+            def value(r):
+                return (vals[r], here) if r.op in lowering.ARG_REDUCTIONS else vals[r]
             if in_register:
-                updated = [combine(r, phi, vals[r]) for (k, r), phi in zip(in_register, phis)]
+                updated = [combine(r, phi, value(r))
+                           for (k, r, kv), phi in zip(in_register, phis)]
             else:
-                for k, r in accs:
-                    _store(builder, combine(r, _load(builder, inner[k], acc_dt[r]), vals[r]),
-                           inner[k], acc_dt[r])
+                for k, r, kv in accs:
+                    store_acc(combine(r, load_acc(inner, k, r, kv), value(r)), inner, k, r, kv)
         else:
-            level(d + 1, inner, ir.Constant(I64, 0), shape[d + 1])
+            level(d + 1, inner, ir.Constant(I64, 0), shape[d + 1], here)
         latch = builder.block
         i.add_incoming(builder.add(i, ir.Constant(I64, 1), flags=("nsw",)), latch)
         for phi, v in zip(phis, updated):
-            phi.add_incoming(v, latch)
+            for p, x in zip(phi, v) if isinstance(phi, tuple) else ((phi, v),):
+                p.add_incoming(x, latch)
         builder.branch(header)
         builder.position_at_end(exit_)
-        for (k, r), phi in zip(in_register, phis):
-            _store(builder, phi, ptrs[k], acc_dt[r])
+        for (k, r, kv), phi in zip(in_register, phis):
+            store_acc(phi, ptrs, k, r, kv)
 
-    level(0, base, start, end)
+    level(0, base, start, end, ir.Constant(I64, 0))
     builder.ret_void()
     ctx.finish()
     return str(module)

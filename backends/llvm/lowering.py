@@ -36,7 +36,13 @@ def loop_dtypes(node) -> tuple:
     return (node.src[0].dtype,), node.dtype  # astype, copy
 
 
+ARG_REDUCTIONS = frozenset({Op.ARGMIN, Op.ARGMAX})
+
+
 def accumulator_dtype(node) -> np.dtype:
+    """The dtype a reduction accumulates in (for argmin/argmax: the best value's)."""
+    if node.op in ARG_REDUCTIONS:
+        return node.src[0].dtype
     return np.dtype(bool) if node.op in (Op.ANY, Op.ALL) else node.dtype
 
 

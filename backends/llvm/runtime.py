@@ -15,6 +15,8 @@ import os
 import numpy as np
 
 from ...ir.ops import Op
+from ...ir.passes.fuse import reduced_axes
+from .lowering import ARG_REDUCTIONS
 
 # Stride classes of an operand along a dimension, compiled into a kernel (emit): a stride
 # known to be 0 or one element lets the innermost loop vectorize.
@@ -51,7 +53,7 @@ def identity(op, dtype, empty=False):
     big = np.inf if dtype.kind == "f" else (np.iinfo(dtype).max if dtype.kind in "iu" else True)
     small = -np.inf if dtype.kind == "f" else (np.iinfo(dtype).min if dtype.kind in "iu"
                                                else False)
-    return big if op is Op.MIN else small
+    return big if op in (Op.MIN, Op.ARGMIN) else small
 
 
 def coalesce(shape, strides_per_op, reduced, itemsizes):
@@ -103,20 +105,30 @@ class Launcher:
         self.buffers, self.out_strides = [], []
         self.reduced = tuple(False for _ in shape)
         if kernel.reductions:  # all reduce the same axes
-            axes = dict(kernel.reduce.arg)["axis"]
-            self.reduced = tuple(axes is None or d in axes for d in range(len(shape)))
+            axes = reduced_axes(kernel.reduce, len(shape))
+            self.reduced = tuple(d in axes for d in range(len(shape)))
         acc_shape = tuple(1 if r else n for n, r in zip(shape, self.reduced))
+
+        def accumulator(dtype, fill):
+            self.buffers.append((acc_shape, dtype, fill))
+            strides = np.empty(acc_shape, dtype).strides
+            self.out_strides.append(tuple(0 if r else s for r, s in zip(self.reduced,
+                                                                          strides)))
         for n in kernel.outputs:
             if n not in kernel.reductions:
                 self.buffers.append((shape, n.dtype, None))
                 self.out_strides.append(np.empty(shape, n.dtype).strides)
-                continue
-            acc_dtype = np.dtype(bool) if n.op in (Op.ANY, Op.ALL) else n.dtype
-            self.buffers.append((acc_shape, acc_dtype, identity(n.op, acc_dtype, self.empty)))
-            strides = np.empty(acc_shape, acc_dtype).strides
-            self.out_strides.append(tuple(0 if r else s for r, s in zip(self.reduced,
-                                                                          strides)))
-        self.accumulators = len(kernel.reductions)  # the last outputs
+            elif n.op in ARG_REDUCTIONS:
+                accumulator(n.dtype, 0)   # the index of the best value so far
+            else:
+                dtype = np.dtype(bool) if n.op in (Op.ANY, Op.ALL) else n.dtype
+                accumulator(dtype, identity(n.op, dtype, self.empty))
+        # then the best value so far of each arg reduction (operands after the outputs)
+        self.args = [n for n in kernel.outputs if n.op in ARG_REDUCTIONS]
+        for n in self.args:
+            dtype = n.src[0].dtype
+            accumulator(dtype, identity(n.op, dtype))
+        self.first_acc = len(kernel.outputs) - len(kernel.reductions)
 
     def _outputs(self):
         return [np.empty(shape, dtype) if fill is None else np.full(shape, fill, dtype)
@@ -162,7 +174,7 @@ class Launcher:
             return
         # each thread accumulates privately when the outer dim is reduced; combined with
         # the accumulators in chunk order, so the result does not depend on timing
-        k = len(outs) - self.accumulators if outer_reduced else len(outs)
+        k = self.first_acc if outer_reduced else len(outs)
         privates = [outs[:k] + [np.full_like(acc, fill) for acc, (_, _, fill)
                                 in zip(outs[k:], self.buffers[k:])] for _ in chunks]
         futures = [pool(num_threads).submit(fn, lo, hi, c_shape, _pointers(arrays + p),
@@ -170,9 +182,25 @@ class Launcher:
                    for (lo, hi), p in zip(chunks, privates)]
         for f in futures:
             f.result()
-        for j, node in enumerate(self.kernel.outputs[k:], k):
-            outs[j][...] = COMBINE[node.op].reduce(
-                np.stack([outs[j]] + [p[j] for p in privates]), axis=0)
+        if outer_reduced:
+            self._combine(outs, privates)
+
+    def _combine(self, outs, privates):
+        """Fold each thread's partial accumulators into ``outs``, in chunk order."""
+        kernel, nout = self.kernel, len(self.kernel.outputs)
+        for j, node in enumerate(kernel.outputs[self.first_acc:], self.first_acc):
+            if node.op not in ARG_REDUCTIONS:
+                outs[j][...] = COMBINE[node.op].reduce(
+                    np.stack([outs[j]] + [p[j] for p in privates]), axis=0)
+                continue
+            v = nout + self.args.index(node)    # its best value's operand
+            better = np.less if node.op is Op.ARGMIN else np.greater
+            for p in privates:  # a later chunk wins only if strictly better (or first NaN)
+                take = better(p[v], outs[v])
+                if outs[v].dtype.kind == "f":
+                    take |= np.isnan(p[v]) & ~np.isnan(outs[v])
+                outs[v][take] = p[v][take]
+                outs[j][take] = p[j][take]
 
     def _regions(self, memo, outs):
         """For piecewise inputs: the loop's regions, each with its operand and output
@@ -205,12 +233,13 @@ class Launcher:
                 arrays[k] = values[j][tuple(key)]
             views = [o[tuple(slice(None) if r else w for r, w in zip(self.reduced, where))]
                      if n in kernel.reductions else o[tuple(where)]
-                     for o, n in zip(outs, kernel.outputs)]
+                     for o, n in zip(outs, kernel.outputs + tuple(self.args))]
             yield region, arrays, views
 
     def _finish(self, outs):
-        k = len(outs) - self.accumulators
-        for j, node in enumerate(self.kernel.outputs[k:], k):
+        kernel = self.kernel
+        outs = outs[:len(kernel.outputs)]   # not the arg reductions' best values
+        for j, node in enumerate(kernel.outputs[self.first_acc:], self.first_acc):
             outs[j] = outs[j].reshape(node.shape).astype(node.dtype, copy=False)
         return outs
 

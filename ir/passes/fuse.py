@@ -90,6 +90,15 @@ class Plan:
         return [s for s in self.steps if isinstance(s, Kernel)]
 
 
+def reduced_axes(node, ndim) -> tuple:
+    """The axes a reduction node reduces, as a sorted tuple (its ``axis`` may be None, an
+    int for argmin/argmax, or a tuple)."""
+    axis = dict(node.arg)["axis"]
+    if axis is None:
+        return tuple(range(ndim))
+    return (axis,) if isinstance(axis, int) else tuple(sorted(axis))
+
+
 class _Group:
     __slots__ = ("members", "shape", "reduces")
 
@@ -98,10 +107,7 @@ class _Group:
 
     def axes(self):
         """The reduced axes (None for an elementwise group)."""
-        if not self.reduces:
-            return None
-        axis = dict(self.reduces[0].arg)["axis"]
-        return tuple(range(len(self.shape))) if axis is None else tuple(sorted(axis))
+        return reduced_axes(self.reduces[0], len(self.shape)) if self.reduces else None
 
 
 def partition(roots, can_fuse, horizontal: bool = True) -> Plan:
@@ -191,7 +197,10 @@ def _piecewise(n, consumers, group_of, rootset) -> bool:
     instead of a copy (``explain`` lists it as read piecewise)."""
     return (n.op is Op.CONCATENATE and n not in rootset and len(n.src) > 1
             and all(s.dtype == n.dtype for s in n.src) and bool(consumers[n])
-            and all(c in group_of and group_of[c].shape == n.shape for c in consumers[n]))
+            and all(c in group_of and group_of[c].shape == n.shape
+                    # argmin/argmax count positions over the whole loop, not a region's
+                    and not any(r.op in (Op.ARGMIN, Op.ARGMAX) for r in group_of[c].reduces)
+                    for c in consumers[n]))
 
 
 def _kernel(g, position, consumers, rootset, piecewise=frozenset()) -> Kernel:

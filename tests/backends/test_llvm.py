@@ -200,3 +200,27 @@ def test_concatenations_read_piecewise_instead_of_copied(threads, monkeypatch):
     both = wnp.concatenate([lh, lh])
     plan = _plan(both * 2.0, both)
     assert not any(k.pieces for k in plan.kernels())
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_argmin_argmax_compile_with_numpys_first_occurrence_and_nan_rules(threads,
+                                                                          monkeypatch):
+    from weldish.backends.llvm import runtime
+    monkeypatch.setattr(runtime, "PARALLEL_THRESHOLD", 1)
+    x = RNG.integers(-3, 3, (40, 21)).astype(float)   # many ties
+    x[3, 5] = x[20, 0] = numpy.nan
+    x[7, :] = numpy.nan
+    ints = numpy.nan_to_num(x).astype(numpy.int16)
+    arrays = [x, ints, ints > 1, x.T, x[::3, ::-2]]
+    with weldish.config(backend="llvm", num_threads=threads):
+        for a in arrays:
+            for name in ("argmin", "argmax"):
+                for axis, keepdims in ((None, False), (0, False), (1, True), (-1, False)):
+                    lazy = getattr(wnp, name)(wnp.asarray(a) * 1, axis=axis,
+                                              keepdims=keepdims)
+                    (kernel,) = _plan(lazy).kernels()
+                    assert kernel.reduce.op.name == name.upper()
+                    want = getattr(numpy, name)(a * 1, axis=axis, keepdims=keepdims)
+                    got = numpy.asarray(lazy)
+                    assert got.dtype == want.dtype and got.shape == want.shape
+                    numpy.testing.assert_array_equal(got, want, err_msg=f"{name} {axis}")
