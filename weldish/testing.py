@@ -64,7 +64,8 @@ def _as_ndarray(x) -> np.ndarray:
     return np.asarray(x)
 
 
-def assert_same(actual, expected, *, rtol: float = 0.0, context: str = "") -> None:
+def assert_same(actual, expected, *, rtol: float = 0.0, context: str = "",
+                scale=None) -> None:
     """``actual`` (lazy or concrete) equals ``expected`` (NumPy's result) exactly.
 
     Checks the dtype (of the lazy array *before* evaluation, and of its value), the shape,
@@ -88,7 +89,7 @@ def assert_same(actual, expected, *, rtol: float = 0.0, context: str = "") -> No
         np.testing.assert_allclose(act, exp, rtol=rtol, equal_nan=True, err_msg=msg)
         return
     if exp.dtype.kind == "f" and not backend_is_exact():
-        assert_within_ulps(act, exp, ULPS, msg)
+        assert_within_ulps(act, exp, ULPS, msg, scale)
     else:
         np.testing.assert_array_equal(act, exp, err_msg=msg, strict=True)
     if exp.dtype.kind == "f" and (backend_is_exact() or
@@ -113,9 +114,11 @@ def backend_is_exact() -> bool:
     return SETTINGS.backend == "interp"
 
 
-def assert_within_ulps(act, exp, ulps: int, msg: str = "") -> None:
+def assert_within_ulps(act, exp, ulps: int, msg: str = "", scale=None) -> None:
     """Same NaN/inf positions; finite values within ``ulps`` units in the last place of
-    the larger of the value and the array's scale (sums of mixed signs cancel)."""
+    the larger of the value and ``scale`` (broadcast to the values: for a sum, the sum of
+    its terms' magnitudes, since a sum of mixed signs computed in another order differs
+    by rounding errors of that size)."""
     act, exp = np.asarray(act), np.asarray(exp)
     assert np.array_equal(np.isnan(act), np.isnan(exp)), f"NaN positions differ{msg}"
     inf = np.isinf(exp) | np.isinf(act)
@@ -125,7 +128,9 @@ def assert_within_ulps(act, exp, ulps: int, msg: str = "") -> None:
         return
     eps = np.finfo(exp.dtype).eps
     a64, e64 = act[fin].astype(np.float64), exp[fin].astype(np.float64)
-    scale = np.maximum(np.abs(e64), np.finfo(exp.dtype).tiny)
+    floor = np.finfo(exp.dtype).tiny if scale is None else \
+        np.broadcast_to(np.asarray(scale, dtype=np.float64), exp.shape)[fin]
+    scale = np.maximum(np.abs(e64), floor)
     bad = np.abs(a64 - e64) > ulps * eps * scale
     assert not bad.any(), (f"{int(bad.sum())} values differ by more than {ulps} ulp{msg}: "
                            f"got {a64[bad][:5]}, NumPy {e64[bad][:5]}")
@@ -176,7 +181,7 @@ def no_fallback(what: str = ""):
 
 
 def check_call(np_fn, wl_fn, np_args, wl_args, kwargs=None, *, context: str = "",
-               require_lazy: bool = True, rtol: float = 0.0):
+               require_lazy: bool = True, rtol: float = 0.0, scale=None):
     """Call ``np_fn(*np_args)`` and ``wl_fn(*wl_args)`` and compare their outcomes.
 
     - NumPy raises: weldish raises the same exception type, either at the call (errors
@@ -217,7 +222,7 @@ def check_call(np_fn, wl_fn, np_args, wl_args, kwargs=None, *, context: str = ""
     assert isinstance(got, LazyArray) or not require_lazy, \
         f"weldish returned {type(got).__name__}, not a lazy array [{context}]"
     with quiet():
-        assert_same(got, expected, rtol=rtol, context=context)
+        assert_same(got, expected, rtol=rtol, context=context, scale=scale)
     return expected
 
 
