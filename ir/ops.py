@@ -201,6 +201,10 @@ LLVM = {
     # first occurrence wins; for floats the first NaN wins, as NumPy's argmin/argmax)
     "argmin": {"f": "arg:fcmp:olt", "i": "arg:icmp:slt", "ub": "arg:icmp:ult"},
     "argmax": {"f": "arg:fcmp:ogt", "i": "arg:icmp:sgt", "ub": "arg:icmp:ugt"},
+    # scans: how the running value and the next element combine, in the output dtype
+    # (sequential, as NumPy's: the same rounding, bit for bit)
+    "cumsum": {"f": "fadd", "iu": "add"},
+    "cumprod": {"f": "fmul", "iu": "mul"},
 }
 
 

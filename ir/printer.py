@@ -69,7 +69,9 @@ def format_plan(plan, notes=None) -> str:
                 f"%{ids[n]}" + (f" (piecewise from {'|'.join(f'%{ids[p]}' for p in split[n][1])}"
                                 f" along axis {split[n][0]})" if n in split else "")
                 for n in step.inputs) or "nothing"
-            kind = "reduction" if step.reduce is not None else "elementwise"
+            kind = "reduction" if step.reductions else \
+                f"{step.scan.op} (axis {step.scan_axis})" if step.scan is not None \
+                else "elementwise"
             outs = ", ".join(f"%{ids[n]}" for n in step.outputs)
             why = "; ".join(f"%{ids[n]}: {w}" for n, w in zip(step.outputs, step.why))
             lines.append(f"kernel {k}: {outs} = {kind} loop over {list(step.shape)} "

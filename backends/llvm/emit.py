@@ -20,7 +20,7 @@ from ...ir import build
 from ...ir.ops import OPS, REDUCE, Op
 from . import lowering, vecmath
 from .recipes import RECIPES
-from .runtime import BROADCAST, GENERAL, UNIT
+from .runtime import BROADCAST, GENERAL, UNIT, identity as runtime_identity
 
 I64 = ir.IntType(64)
 PTR = ir.PointerType()
@@ -188,7 +188,10 @@ def emit(kernel, name: str, ndim: int, classes: tuple, reduced: tuple) -> str:
         [n.dtype if n in args else acc_dt.get(n, n.dtype) for n in kernel.outputs] + \
         [acc_dt[n] for n in args]
     stores = [(len(kernel.inputs) + j, n) for j, n in enumerate(kernel.outputs)
-              if n not in acc_dt]
+              if n not in acc_dt and n is not kernel.scan]
+    scan = [(len(kernel.inputs) + kernel.outputs.index(kernel.scan), kernel.scan)] \
+        if kernel.scan is not None else []
+    scan_dim = reduced.index(True) if scan and True in reduced else None
     # per accumulator: (operand, reduction, operand of its best value or None)
     accs = [(len(kernel.inputs) + j, n,
              len(kernel.inputs) + len(kernel.outputs) + args.index(n) if n in args else None)
@@ -210,9 +213,9 @@ def emit(kernel, name: str, ndim: int, classes: tuple, reduced: tuple) -> str:
         """Compute every body node at the current element; returns their values."""
         vals = {n: _load(builder, ptrs[k], dtypes[k]) for k, n in enumerate(kernel.inputs)}
         for n in kernel.body:
-            if n.op in REDUCE:
-                src = n.src[0]
-                vals[n] = ctx.cast(_operand(ctx, vals, src, src.dtype), src.dtype, acc_dt[n])
+            if n.op in REDUCE or n is kernel.scan:
+                src, dt = n.src[0], acc_dt.get(n, n.dtype)
+                vals[n] = ctx.cast(_operand(ctx, vals, src, src.dtype), src.dtype, dt)
                 continue
             ins, out = lowering.loop_dtypes(n)
             args = [ctx.cast(_operand(ctx, vals, s, t), _value_dtype(s, t), t)
@@ -251,9 +254,22 @@ def emit(kernel, name: str, ndim: int, classes: tuple, reduced: tuple) -> str:
             _store(builder, value[0], ptrs[kv], acc_dt[r])
             _store(builder, value[1], ptrs[k], r.dtype)
 
-    def level(d, ptrs, lo, hi, pos):
+    def scan_step(ptr, n, v, first):
+        """out[i] = out[i - 1] (op) v, or (identity) (op) v at the start of a line: the
+        element before is read through a pointer that stays in bounds at the start."""
+        k_dt = n.dtype
+        step = stride[scan[0][0]][scan_dim] if scan_dim is not None else ir.Constant(I64, 0)
+        before = builder.gep(ptr, [builder.neg(step)], source_etype=ir.IntType(8))
+        prev = _load(builder, builder.select(first, ptr, before), k_dt)
+        ident = ctx.const(runtime_identity(n.op, k_dt), k_dt)
+        token = lowering.entry(OPS[n.op].llvm, np.dtype(k_dt).kind)
+        value = ctx.apply(token, [builder.select(first, ident, prev), v], k_dt)
+        _store(builder, value, ptr, k_dt)
+
+    def level(d, ptrs, lo, hi, pos, first):
         """Loop over dim d from lo to hi with operand pointers ``ptrs``; ``pos``: the
-        row-major position over the reduced dims of the enclosing loops (arg reductions)."""
+        row-major position over the reduced dims of the enclosing loops (arg reductions);
+        ``first``: whether this is the first element of a scan's line."""
         innermost = d == ndim - 1
         in_register = accs if innermost and reduced[d] else []  # accumulators as phis
         pre = builder.block
@@ -280,11 +296,15 @@ def emit(kernel, name: str, ndim: int, classes: tuple, reduced: tuple) -> str:
         builder.position_at_end(body)
         inner = [at(ptrs[k], i, k, d) for k in range(nops)]
         here = builder.add(builder.mul(pos, shape[d]), i) if reduced[d] else pos
+        if d == scan_dim:
+            first = builder.icmp_signed("==", i, ir.Constant(I64, 0))
         updated = []
         if innermost:
             vals = body_values(inner)
             for k, n in stores:
                 _store(builder, vals[n], inner[k], n.dtype)
+            for k, n in scan:
+                scan_step(inner[k], n, vals[n], first)
 
             def value(r):
                 return (vals[r], here) if r.op in lowering.ARG_REDUCTIONS else vals[r]
@@ -295,7 +315,7 @@ def emit(kernel, name: str, ndim: int, classes: tuple, reduced: tuple) -> str:
                 for k, r, kv in accs:
                     store_acc(combine(r, load_acc(inner, k, r, kv), value(r)), inner, k, r, kv)
         else:
-            level(d + 1, inner, ir.Constant(I64, 0), shape[d + 1], here)
+            level(d + 1, inner, ir.Constant(I64, 0), shape[d + 1], here, first)
         latch = builder.block
         i.add_incoming(builder.add(i, ir.Constant(I64, 1), flags=("nsw",)), latch)
         for phi, v in zip(phis, updated):
@@ -306,7 +326,7 @@ def emit(kernel, name: str, ndim: int, classes: tuple, reduced: tuple) -> str:
         for (k, r, kv), phi in zip(in_register, phis):
             store_acc(phi, ptrs, k, r, kv)
 
-    level(0, base, start, end, ir.Constant(I64, 0))
+    level(0, base, start, end, ir.Constant(I64, 0), ir.Constant(ir.IntType(1), 1))
     builder.ret_void()
     ctx.finish()
     return str(module)

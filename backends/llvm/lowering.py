@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...ir import build
-from ...ir.ops import OPS, REDUCE, Op
+from ...ir.ops import OPS, REDUCE, SCAN, Op
 
 SUPPORTED = frozenset(np.dtype(t) for t in (
     "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
@@ -57,7 +57,7 @@ def lowering(node) -> str | None:
     table = OPS[node.op].llvm
     if table is None:
         return None
-    if node.op in REDUCE:
+    if node.op in REDUCE or node.op in SCAN:
         return entry(table, accumulator_dtype(node).kind)
     ins, _ = loop_dtypes(node)
     return entry(table, ins[0].kind)
@@ -79,6 +79,12 @@ def can_fuse(node) -> str | None:
         return f"{node.op} has no LLVM lowering"
     if node.dtype not in SUPPORTED or any(s.dtype not in SUPPORTED for s in node.src):
         return "dtype without native support"
+    if node.op in SCAN:
+        if dict(node.arg)["axis"] is None and node.src[0].ndim != 1:
+            return "a scan of the flattened array (runs on the interpreter)"
+        if node.src[0].dtype.kind == "f" and node.dtype.kind in "iu":
+            return "float -> integer cast (out-of-range results are platform-defined)"
+        return None if lowering(node) else f"{node.op} of {node.dtype}"
     if node.op in REDUCE:
         if not set(dict(node.arg)) <= REDUCE_KWARGS:
             return "reduction arguments"

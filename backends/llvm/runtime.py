@@ -45,7 +45,9 @@ def pool(n: int):
 
 
 def identity(op, dtype, empty=False):
+    """A reduction's (or scan's) starting value: what combining with changes nothing."""
     dtype = np.dtype(dtype)
+    op = {Op.CUMSUM: Op.SUM, Op.CUMPROD: Op.PROD}.get(op, op)
     if op is Op.SUM and dtype.kind == "f" and not empty:
         return -0.0  # the additive identity: a sum of -0.0s stays -0.0 (NumPy: +0.0 if empty)
     if op in IDENTITY:
@@ -107,6 +109,8 @@ class Launcher:
         if kernel.reductions:  # all reduce the same axes
             axes = reduced_axes(kernel.reduce, len(shape))
             self.reduced = tuple(d in axes for d in range(len(shape)))
+        elif kernel.scan is not None:  # marked so that coalescing keeps it apart
+            self.reduced = tuple(d == kernel.scan_axis for d in range(len(shape)))
         acc_shape = tuple(1 if r else n for n, r in zip(shape, self.reduced))
 
         def accumulator(dtype, fill):
@@ -167,8 +171,8 @@ class Launcher:
         key = (shape, tuple((a.shape, a.strides) for a in arrays))
         layout = self.layouts.get(key) or self._layout(arrays, shape, key)
         fn, shape, c_shape, c_strides, outer_reduced, total = layout
-        chunks = _chunks(shape[0], num_threads) \
-            if total >= PARALLEL_THRESHOLD and num_threads > 1 else ()
+        chunks = _chunks(shape[0], num_threads) if total >= PARALLEL_THRESHOLD and \
+            num_threads > 1 and not (outer_reduced and self.kernel.scan is not None) else ()
         if len(chunks) <= 1:
             fn(0, shape[0], c_shape, _pointers(arrays + outs), c_strides)
             return

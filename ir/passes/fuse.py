@@ -24,7 +24,7 @@ import heapq
 from dataclasses import dataclass, field
 
 from ..node import Node, canon, toposort
-from ..ops import REDUCE, Op
+from ..ops import REDUCE, SCAN, Op
 
 
 # Horizontal merging looks at pairs of kernels: graphs with more kernels than this keep
@@ -43,6 +43,14 @@ class Kernel:
     # inputs read piecewise: (input position, axis, parts) for a concatenation that is
     # never materialized; the loop runs once per region, each reading one part
     pieces: tuple = ()
+    scan: Node | None = None     # a cumulative op (one of the outputs) along scan_axis
+
+    @property
+    def scan_axis(self) -> int | None:
+        if self.scan is None:
+            return None
+        axis = dict(self.scan.arg)["axis"]
+        return 0 if axis is None else axis
 
     @property
     def reads(self) -> tuple:
@@ -100,10 +108,10 @@ def reduced_axes(node, ndim) -> tuple:
 
 
 class _Group:
-    __slots__ = ("members", "shape", "reduces")
+    __slots__ = ("members", "shape", "reduces", "scan")
 
-    def __init__(self, node, shape, reduces=()):
-        self.members, self.shape, self.reduces = [node], shape, list(reduces)
+    def __init__(self, node, shape, reduces=(), scan=None):
+        self.members, self.shape, self.reduces, self.scan = [node], shape, list(reduces), scan
 
     def axes(self):
         """The reduced axes (None for an elementwise group)."""
@@ -131,6 +139,9 @@ def partition(roots, can_fuse, horizontal: bool = True) -> Plan:
             continue
         if n.op in REDUCE:
             group_of[n] = _Group(n, n.src[0].shape, reduces=[n])
+            continue
+        if n.op in SCAN:  # its producers fuse into its loop; its value is written out
+            group_of[n] = _Group(n, n.src[0].shape, scan=n)
             continue
         groups = {id(g): g for g in map(group_of.get, consumers[n]) if g is not None}
         if n not in rootset and len(groups) == 1 and len(consumers[n]) == sum(
@@ -198,8 +209,10 @@ def _piecewise(n, consumers, group_of, rootset) -> bool:
     return (n.op is Op.CONCATENATE and n not in rootset and len(n.src) > 1
             and all(s.dtype == n.dtype for s in n.src) and bool(consumers[n])
             and all(c in group_of and group_of[c].shape == n.shape
-                    # argmin/argmax count positions over the whole loop, not a region's
+                    # argmin/argmax count positions over the whole loop, not a region's;
+                    # a scan carries its running value across regions
                     and not any(r.op in (Op.ARGMIN, Op.ARGMAX) for r in group_of[c].reduces)
+                    and group_of[c].scan is None
                     for c in consumers[n]))
 
 
@@ -227,7 +240,7 @@ def _kernel(g, position, consumers, rootset, piecewise=frozenset()) -> Kernel:
                    if n in piecewise)
     return Kernel(tuple(outputs), tuple(body), tuple(inputs), g.shape,
                   tuple(o for o in outputs if o in g.reduces), tuple(why),
-                  pieces)
+                  pieces, g.scan)
 
 
 def _merge_horizontally(groups, group_of, order):
@@ -273,7 +286,8 @@ def _merge_horizontally(groups, group_of, order):
 def _mergeable_pair(groups, reads, upstream):
     for i, a in enumerate(groups):
         for b in groups[i + 1:]:
-            if a.shape != b.shape or (a.reduces and b.reduces and a.axes() != b.axes()):
+            if a.shape != b.shape or (a.reduces and b.reduces and a.axes() != b.axes()) \
+                    or a.scan is not None or b.scan is not None:
                 continue
             ia, ib = id(a), id(b)
             if _blocked(ia, ib, a, reads, upstream) or _blocked(ib, ia, b, reads, upstream):

@@ -180,8 +180,7 @@ def _decomposition_gaps(op, field):
     pytest.param("llvm", marks=pytest.mark.xfail(
         strict=True, reason="LLVM issue in progress: the float cases of nanmin/nanmax/nanargmin/nanargmax/nanmean/nanvar/nanstd (NumPy's "
         "all-NaN warnings are data-dependent), the mean of 64-bit integers (needs NumPy's "
-        "pairwise summation order) and the scans cumsum/cumprod (nancumsum/nancumprod "
-        "decompose to them) run on the interpreter")),
+        "pairwise summation order) run on the interpreter")),
     "cuda"])
 def test_every_non_composite_op_has_backend_lowerings(field):
     """Checked once the backend that fills the column is registered. An op counts as
