@@ -111,7 +111,7 @@ LLVM = {
     "floor_divide": {"f": "recipe:floor_divide", "iu": "recipe:floor_divide"},
     "remainder": {"f": "recipe:remainder", "iu": "recipe:remainder"},
     "fmod": {"f": "frem", "iu": "recipe:fmod"},
-    "power": {"f": "intr:llvm.pow"},
+    "power": {"f": "libm:pow"},
     "float_power": {"f": "intr:llvm.pow"},
     "negative": {"f": "fneg", "iu": "recipe:negative"},
     "positive": {"fiu": "copy"},
