@@ -82,6 +82,7 @@ class Program:
         self.backend = backend
         self.roots = list(roots)
         self.plan = backend.plan(self.roots)
+        self.broken: set = set()   # kernels that failed: they run on the interpreter
         self.steps = []
         reads = [step.reads if isinstance(step, Kernel) else step.src
                  for step in self.plan.steps]
@@ -120,25 +121,29 @@ class Program:
                 pass  # an input bound by the caller, or a value computed before
             elif launch is None:
                 memo[output] = evaluate_node(step, memo)
+            elif output in self.broken:
+                self._interpret(step, memo)
             else:
                 try:
                     values = launch(memo, num_threads)
                     memo.update(zip(step.outputs, values))
                 except Exception as e:  # noqa: BLE001 - the interpreter is always right
-                    self._fall_back(step, memo, e)
+                    why = f"{type(e).__name__}: {e}"
+                    self.broken.add(output)  # warned once; not retried by this program
+                    self.backend.failed[step.signature()] = why
+                    warnings.warn(f"weldish: kernel for {step.output} did not compile "
+                                  f"({why}); running it on the interpreter",
+                                  RuntimeWarning, stacklevel=4)
+                    self._interpret(step, memo)
             for s in frees:
                 memo.pop(s, None)
         return [as_array(memo[r], r) for r in self.roots]
 
-    def _fall_back(self, kernel, memo, error):
+    @staticmethod
+    def _interpret(kernel, memo):
+        """The kernel's outputs computed node by node from its inputs, by the oracle."""
         pieces = [kernel.inputs[k] for k, _, _ in kernel.pieces]
-        for node in pieces:  # the concatenations the loop would have read piecewise
+        for node in pieces + list(kernel.body):  # concatenations read piecewise first
             memo[node] = evaluate_node(node, memo)
-        why = f"{type(error).__name__}: {error}"
-        self.backend.failed[kernel.signature()] = why
-        warnings.warn(f"weldish: kernel for {kernel.output} did not compile ({why}); "
-                      f"running it on the interpreter", RuntimeWarning, stacklevel=4)
-        for n in kernel.body:  # node by node, from the kernel's inputs
-            memo[n] = evaluate_node(n, memo)
         for n in set(kernel.body).union(pieces) - set(kernel.outputs):
             memo.pop(n, None)
