@@ -37,6 +37,8 @@ def loop_dtypes(node) -> tuple:
 
 
 ARG_REDUCTIONS = frozenset({Op.ARGMIN, Op.ARGMAX})
+# movement ops NumPy answers with a view of the same data (the interpreter does too)
+VIEWS = frozenset({Op.GETITEM, Op.TRANSPOSE, Op.BROADCAST_TO})
 
 
 def accumulator_dtype(node) -> np.dtype:
@@ -75,6 +77,8 @@ def _admitted_mixed_loop(op, ins) -> bool:
 def can_fuse(node) -> str | None:
     """None if the node compiles inside a loop, else the reason it runs elsewhere."""
     table = OPS[node.op].llvm
+    if node.op in VIEWS:
+        return "a view (O(1), no copy): kernels read it in place"
     if table is None:
         return f"{node.op} has no LLVM lowering"
     if node.dtype not in SUPPORTED or any(s.dtype not in SUPPORTED for s in node.src):
