@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import enum
 import math
+import warnings
 from dataclasses import dataclass, replace
 from typing import Any, Callable
 
@@ -92,6 +93,9 @@ class OpDef:
     llvm: Any = None       # lowering, filled by the LLVM backend issue
     cuda: Any = None       # CUDA C template, filled by the GPU backend issue
     decompose: Callable | None = None
+    # what NumPy warns or raises from the result itself (data-dependent): run by backends
+    # that compute the op without calling ``fn`` (the oracle does it on its own)
+    check: Callable | None = None
     doc: str = ""
 
 
@@ -201,6 +205,10 @@ LLVM = {
     # first occurrence wins; for floats the first NaN wins, as NumPy's argmin/argmax)
     "argmin": {"f": "arg:fcmp:olt", "i": "arg:icmp:slt", "ub": "arg:icmp:ult"},
     "argmax": {"f": "arg:fcmp:ogt", "i": "arg:icmp:sgt", "ub": "arg:icmp:ugt"},
+    # float nanmin/nanmax are fmin/fmax reductions (NumPy's own), starting from NaN;
+    # integer ones decompose to min/max
+    "nanmin": {"f": "recipe:fmin"},
+    "nanmax": {"f": "recipe:fmax"},
     # scans: how the running value and the next element combine, in the output dtype
     # (sequential, as NumPy's: the same rounding, bit for bit)
     "cumsum": {"f": "fadd", "iu": "add"},
@@ -374,6 +382,15 @@ DECOMPOSE = {
 }
 
 
+def _warn_all_nan(value):
+    """_nanmin/_nanmax: a NaN in the fmin/fmax reduction means an all-NaN slice."""
+    if np.asarray(value).dtype.kind == "f" and np.isnan(value).any():
+        warnings.warn("All-NaN slice encountered", RuntimeWarning, stacklevel=2)
+
+
+CHECKS = {"nanmin": _warn_all_nan, "nanmax": _warn_all_nan}
+
+
 def _table() -> dict:
     rows: dict[str, OpDef] = {
         "input": OpDef("input", _input, 0, doc="a user or fallback buffer"),
@@ -410,6 +427,8 @@ def _table() -> dict:
         rows[name] = replace(rows[name], llvm=lowering)
     for name, fn in DECOMPOSE.items():
         rows[name] = replace(rows[name], decompose=fn)
+    for name, fn in CHECKS.items():
+        rows[name] = replace(rows[name], check=fn)
     return rows
 
 

@@ -106,7 +106,8 @@ ULPS = 4
 # Ops whose sign of a zero result on ties NumPy itself picks differently by code path
 # (scalar vs SIMD loop, scalar vs array bounds): fmax(-0.0, 0.0) is -0.0 in one, +0.0 in
 # another. A compiled backend follows one path; the sign of zero is not compared there.
-ZERO_SIGN_PATH_DEPENDENT = ("fmax", "fmin", "clip")
+# nanmin/nanmax are fmin/fmax reductions: on ties of -0.0 and +0.0 their order decides.
+ZERO_SIGN_PATH_DEPENDENT = ("fmax", "fmin", "clip", "nanmin", "nanmax")
 
 
 def backend_is_exact() -> bool:

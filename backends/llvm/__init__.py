@@ -9,6 +9,7 @@ from __future__ import annotations
 import warnings
 
 from ...ir.interpret import as_array, evaluate_node
+from ...ir.ops import OPS
 from ...ir.passes.fuse import Kernel, partition
 from . import lowering
 
@@ -126,7 +127,6 @@ class Program:
             else:
                 try:
                     values = launch(memo, num_threads)
-                    memo.update(zip(step.outputs, values))
                 except Exception as e:  # noqa: BLE001 - the interpreter is always right
                     why = f"{type(e).__name__}: {e}"
                     self.broken.add(output)  # warned once; not retried by this program
@@ -135,6 +135,11 @@ class Program:
                                   f"({why}); running it on the interpreter",
                                   RuntimeWarning, stacklevel=4)
                     self._interpret(step, memo)
+                else:
+                    memo.update(zip(step.outputs, values))
+                    for node, value in zip(step.outputs, values):
+                        if OPS[node.op].check is not None:  # NumPy's data-dependent warning
+                            OPS[node.op].check(value)
             for s in frees:
                 memo.pop(s, None)
         return [as_array(memo[r], r) for r in self.roots]

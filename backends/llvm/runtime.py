@@ -28,7 +28,8 @@ PARALLEL_THRESHOLD = int(os.environ.get("WELDISH_PARALLEL_THRESHOLD", 1 << 16))
 
 IDENTITY = {Op.SUM: 0, Op.PROD: 1, Op.ANY: False, Op.ALL: True}
 COMBINE = {Op.SUM: np.add, Op.PROD: np.multiply, Op.MIN: np.minimum, Op.MAX: np.maximum,
-           Op.ANY: np.logical_or, Op.ALL: np.logical_and}
+           Op.ANY: np.logical_or, Op.ALL: np.logical_and, Op.NANMIN: np.fmin,
+           Op.NANMAX: np.fmax}
 
 _pool = None  # a concurrent.futures.ThreadPoolExecutor, made on first parallel use
 _pool_size = 0
@@ -48,6 +49,8 @@ def identity(op, dtype, empty=False):
     """A reduction's (or scan's) starting value: what combining with changes nothing."""
     dtype = np.dtype(dtype)
     op = {Op.CUMSUM: Op.SUM, Op.CUMPROD: Op.PROD}.get(op, op)
+    if op in (Op.NANMIN, Op.NANMAX):
+        return np.nan  # fmin/fmax reductions: NaN gives way to any number
     if op is Op.SUM and dtype.kind == "f" and not empty:
         return -0.0  # the additive identity: a sum of -0.0s stays -0.0 (NumPy: +0.0 if empty)
     if op in IDENTITY:

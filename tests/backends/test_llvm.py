@@ -255,3 +255,22 @@ def test_scans_compile_with_their_producers_bit_exact(threads, monkeypatch):
     flat = wnp.cumsum(wnp.asarray(x))   # axis=None of a 2-D array: the interpreter
     assert not _plan(flat).kernels()
     numpy.testing.assert_array_equal(numpy.asarray(flat), numpy.cumsum(x))
+
+
+def test_nanmin_nanmax_compile_and_warn_as_numpy_on_all_nan_slices():
+    x = RNG.standard_normal((6, 5))
+    x[1, 2] = numpy.nan
+    x[:, 3] = numpy.nan                     # an all-NaN column
+    for name in ("nanmin", "nanmax"):
+        for axis, warns in ((None, False), (0, True), (1, False)):
+            lazy = getattr(wnp, name)(wnp.asarray(x) * 1.0, axis=axis)
+            assert _plan(lazy).kernels(), "compiled, not interpreted"
+            with weldish.config(backend="llvm"), warnings.catch_warnings(record=True) as w:
+                warnings.simplefilter("always")
+                got = numpy.asarray(lazy)
+            messages = [str(m.message) for m in w if m.category is RuntimeWarning]
+            assert messages == (["All-NaN slice encountered"] if warns else []), (name, axis)
+            with numpy.testing.suppress_warnings() as sup:
+                sup.filter(RuntimeWarning)
+                want = getattr(numpy, name)(x, axis=axis)
+            numpy.testing.assert_array_equal(got, want)

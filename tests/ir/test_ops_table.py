@@ -178,7 +178,7 @@ def _decomposition_gaps(op, field):
 
 @pytest.mark.parametrize("field", [
     pytest.param("llvm", marks=pytest.mark.xfail(
-        strict=True, reason="LLVM issue in progress: the float cases of nanmin/nanmax/nanargmin/nanargmax/nanmean/nanvar/nanstd (NumPy's "
+        strict=True, reason="LLVM issue in progress: the float cases of nanargmin/nanargmax/nanmean/nanvar/nanstd (NumPy's "
         "all-NaN warnings are data-dependent), the mean of 64-bit integers (needs NumPy's "
         "pairwise summation order) run on the interpreter")),
     "cuda"])
