@@ -13,6 +13,8 @@ import weakref
 
 import numpy as np
 
+from .ops import Op
+
 
 class Buffer:
     """A reference to a concrete array fed into the graph (identity-keyed).
@@ -77,9 +79,10 @@ class Node:
 
     def __new__(cls, op, dtype, shape, src=(), arg=None):
         dtype = np.dtype(dtype)
-        shape = tuple(int(d) for d in shape)
+        shape = tuple(map(int, shape))
         src = tuple(src)
-        key = (op, dtype, shape, src, canon(arg))
+        # an input's argument is its buffer, keyed by identity as it is (no canon walk)
+        key = (op, dtype, shape, src, arg if op is Op.INPUT else canon(arg))
         node = cls._interned.get(key)
         if node is not None:
             return node

@@ -116,20 +116,20 @@ class Launcher:
             self.reduced = tuple(d == kernel.scan_axis for d in range(len(shape)))
         acc_shape = tuple(1 if r else n for n, r in zip(shape, self.reduced))
 
-        def accumulator(dtype, fill):
-            self.buffers.append((acc_shape, dtype, fill))
+        def accumulator(dtype, fill, result_shape=None):
+            self.buffers.append((acc_shape, dtype, fill, result_shape))
             strides = np.empty(acc_shape, dtype).strides
             self.out_strides.append(tuple(0 if r else s for r, s in zip(self.reduced,
                                                                           strides)))
         for n in kernel.outputs:
             if n not in kernel.reductions:
-                self.buffers.append((shape, n.dtype, None))
+                self.buffers.append((shape, n.dtype, None, None))
                 self.out_strides.append(np.empty(shape, n.dtype).strides)
             elif n.op in ARG_REDUCTIONS:
-                accumulator(n.dtype, 0)   # the index of the best value so far
+                accumulator(n.dtype, 0, n.shape)   # the index of the best value so far
             else:
                 dtype = np.dtype(bool) if n.op in (Op.ANY, Op.ALL) else n.dtype
-                accumulator(dtype, identity(n.op, dtype, self.empty))
+                accumulator(dtype, identity(n.op, dtype, self.empty), n.shape)
         # then the best value so far of each arg reduction (operands after the outputs)
         self.args = [n for n in kernel.outputs if n.op in ARG_REDUCTIONS]
         for n in self.args:
@@ -138,12 +138,18 @@ class Launcher:
         self.first_acc = len(kernel.outputs) - len(kernel.reductions)
 
     def _outputs(self):
-        return [np.empty(shape, dtype) if fill is None else np.full(shape, fill, dtype)
-                for shape, dtype, fill in self.buffers]
+        """Fresh output buffers; an accumulator is a view, in the loop's shape, of an array
+        in the result's shape (handed out as it is: evaluate copies views it returns)."""
+        outs = []
+        for shape, dtype, fill, result_shape in self.buffers:
+            alloc = shape if result_shape is None else result_shape
+            out = np.empty(alloc, dtype) if fill is None else np.full(alloc, fill, dtype)
+            outs.append(out if result_shape is None else out.reshape(shape))
+        return outs
 
     def _layout(self, arrays, shape, key):
         strides = [broadcast_strides(a, shape) for a in arrays] + self.out_strides
-        itemsizes = [a.itemsize for a in arrays] + [d.itemsize for _, d, _ in self.buffers]
+        itemsizes = [a.itemsize for a in arrays] + [d.itemsize for _, d, _, _ in self.buffers]
         shape, strides, red = coalesce(shape, strides, self.reduced, itemsizes)
         classes = tuple(tuple(stride_class(s, size) for s in st)
                         for st, size in zip(strides, itemsizes))
@@ -182,7 +188,7 @@ class Launcher:
         # each thread accumulates privately when the outer dim is reduced; combined with
         # the accumulators in chunk order, so the result does not depend on timing
         k = self.first_acc if outer_reduced else len(outs)
-        privates = [outs[:k] + [np.full_like(acc, fill) for acc, (_, _, fill)
+        privates = [outs[:k] + [np.full_like(acc, fill) for acc, (_, _, fill, _)
                                 in zip(outs[k:], self.buffers[k:])] for _ in chunks]
         futures = [pool(num_threads).submit(fn, lo, hi, c_shape, _pointers(arrays + p),
                                             c_strides)
@@ -247,7 +253,8 @@ class Launcher:
         kernel = self.kernel
         outs = outs[:len(kernel.outputs)]   # not the arg reductions' best values
         for j, node in enumerate(kernel.outputs[self.first_acc:], self.first_acc):
-            outs[j] = outs[j].reshape(node.shape).astype(node.dtype, copy=False)
+            out = outs[j].base if outs[j].base is not None else outs[j].reshape(node.shape)
+            outs[j] = out.astype(node.dtype, copy=False)
         return outs
 
 
