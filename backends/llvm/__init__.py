@@ -97,9 +97,12 @@ class Program:
                           if last_reader[s] == i and s not in keep)
             if isinstance(step, Kernel):
                 launch = Launcher(step, self._function_getter(step))
-                self.steps.append((step.output, step, launch, frees))
+                # NumPy's data-dependent warnings of the values the loop writes
+                checks = tuple((n, OPS[n.op].check) for n in step.outputs
+                               if OPS[n.op].check is not None)
+                self.steps.append((step.output, step, launch, frees, checks))
             else:
-                self.steps.append((step, step, None, frees))
+                self.steps.append((step, step, None, frees, ()))
 
     def _function_getter(self, kernel):
         signature = []
@@ -117,7 +120,7 @@ class Program:
         return get
 
     def run(self, memo, num_threads):
-        for output, step, launch, frees in self.steps:
+        for output, step, launch, frees, checks in self.steps:
             if output in memo:
                 pass  # an input bound by the caller, or a value computed before
             elif launch is None:
@@ -137,9 +140,8 @@ class Program:
                     self._interpret(step, memo)
                 else:
                     memo.update(zip(step.outputs, values))
-                    for node, value in zip(step.outputs, values):
-                        if OPS[node.op].check is not None:  # NumPy's data-dependent warning
-                            OPS[node.op].check(value)
+                    for node, check in checks:
+                        check(memo[node])
             for s in frees:
                 memo.pop(s, None)
         return [as_array(memo[r], r) for r in self.roots]

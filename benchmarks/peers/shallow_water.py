@@ -6,6 +6,8 @@ import numba
 import numpy
 from numba import prange
 
+from ._chunked import periodic
+
 
 def with_numexpr(ne, h, u, v, steps, dt, dx, g, depth):
     c = dt / (2 * dx)
@@ -24,11 +26,9 @@ def with_numexpr(ne, h, u, v, steps, dt, dx, g, depth):
 def _velocities(h, u, v, cg, un, vn):
     ny, nx = h.shape
     for i in prange(ny):
-        ip = i + 1 if i + 1 < ny else 0
-        im = i - 1 if i > 0 else ny - 1
+        ip, im = periodic(i, ny)
         for j in range(nx):
-            jp = j + 1 if j + 1 < nx else 0
-            jm = j - 1 if j > 0 else nx - 1
+            jp, jm = periodic(j, nx)
             un[i, j] = u[i, j] - cg * (h[i, jp] - h[i, jm])
             vn[i, j] = v[i, j] - cg * (h[ip, j] - h[im, j])
 
@@ -37,11 +37,9 @@ def _velocities(h, u, v, cg, un, vn):
 def _height(h, u, v, cd, hn):
     ny, nx = h.shape
     for i in prange(ny):
-        ip = i + 1 if i + 1 < ny else 0
-        im = i - 1 if i > 0 else ny - 1
+        ip, im = periodic(i, ny)
         for j in range(nx):
-            jp = j + 1 if j + 1 < nx else 0
-            jm = j - 1 if j > 0 else nx - 1
+            jp, jm = periodic(j, nx)
             hn[i, j] = h[i, j] - cd * ((u[i, jp] - u[i, jm]) + (v[ip, j] - v[im, j]))
 
 

@@ -7,8 +7,9 @@ import numba
 import numpy
 from numba import prange
 
+from ._chunked import CHUNKS
+
 NUMEXPR_NA = "reductions over an axis (column mean/std, row sum/max)"
-CHUNKS = 256  # fixed, so the column sums do not depend on the thread count
 
 
 @numba.njit(parallel=True, fastmath=False)
