@@ -26,7 +26,8 @@ def kw(**kwargs) -> tuple:
 
 # --- leaves -------------------------------------------------------------------------------
 def input(data: np.ndarray, source: str = "user") -> Node:  # noqa: A001 - IR vocabulary
-    return Node(Op.INPUT, data.dtype, data.shape, (), kw(buffer=Buffer.of(data, source)))
+    # the argument is ``kw(buffer=...)``, spelt out: on the path of every recorded operand
+    return Node(Op.INPUT, data.dtype, data.shape, (), (("buffer", Buffer.of(data, source)),))
 
 
 def const(value, dtype=None) -> Node:

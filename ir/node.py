@@ -16,6 +16,32 @@ import numpy as np
 from .ops import Op
 
 
+class WeakTable:
+    """key -> object, the object held weakly (its entry goes when it dies). What
+    ``WeakValueDictionary`` does, without its Python-level get/set: interning is on the
+    path of every recorded operation."""
+
+    __slots__ = ("data",)
+
+    def __init__(self):
+        self.data = {}
+
+    def get(self, key):
+        ref = self.data.get(key)
+        return None if ref is None else ref()
+
+    def put(self, key, obj):
+        data = self.data
+
+        def gone(ref, key=key):
+            if data.get(key) is ref:  # not replaced since
+                del data[key]
+        data[key] = weakref.ref(obj, gone)
+
+    def __len__(self):
+        return len(self.data)
+
+
 class Buffer:
     """A reference to a concrete array fed into the graph (identity-keyed).
 
@@ -26,7 +52,7 @@ class Buffer:
     """
 
     __slots__ = ("data", "name", "source", "exported", "__weakref__")
-    _by_array: "weakref.WeakValueDictionary[int, Buffer]" = weakref.WeakValueDictionary()
+    _by_array: "WeakTable" = None  # set below: id(array) -> Buffer
 
     def __init__(self, data: np.ndarray, name: str | None = None, source: str = "user"):
         self.data = data
@@ -40,7 +66,7 @@ class Buffer:
         buf = cls._by_array.get(id(data))
         if buf is None or buf.data is not data:
             buf = cls(data, source=source)
-            cls._by_array[id(data)] = buf
+            cls._by_array.put(id(data), buf)
         return buf
 
     def __repr__(self):
@@ -73,23 +99,25 @@ def canon(arg):
 
 
 class Node:
-    # ``key``: the interning key (op, dtype, shape, src, canon(arg)), kept for reuse
+    # ``key``: the interning key ((op, dtype, shape, canon(arg)), src), kept for reuse
     __slots__ = ("op", "dtype", "shape", "src", "arg", "key", "__weakref__")
-    _interned: "weakref.WeakValueDictionary[tuple, Node]" = weakref.WeakValueDictionary()
+    _interned = WeakTable()
 
     def __new__(cls, op, dtype, shape, src=(), arg=None):
-        dtype = np.dtype(dtype)
+        if not isinstance(dtype, np.dtype):
+            dtype = np.dtype(dtype)
         shape = tuple(map(int, shape))
         src = tuple(src)
-        # an input's argument is its buffer, keyed by identity as it is (no canon walk)
-        key = (op, dtype, shape, src, arg if op is Op.INPUT else canon(arg))
+        # (head, sources); an input's argument is its buffer, keyed by identity as it is
+        # (no canon walk). The head is the node's row in a graph's structure (``template``)
+        key = ((op, dtype, shape, arg if op is Op.INPUT else canon(arg)), src)
         node = cls._interned.get(key)
         if node is not None:
             return node
         node = object.__new__(cls)
-        for name, value in zip(cls.__slots__, (op, dtype, shape, src, arg, key)):
-            object.__setattr__(node, name, value)
-        cls._interned[key] = node
+        for setter, value in zip(_SETTERS, (op, dtype, shape, src, arg, key)):
+            setter(node, value)
+        cls._interned.put(key, node)
         return node
 
     def __setattr__(self, name, value):
@@ -108,6 +136,10 @@ class Node:
 
     def __repr__(self):
         return f"Node({self.op.name}, {self.dtype}{list(self.shape)}, nsrc={len(self.src)})"
+
+
+Buffer._by_array = WeakTable()
+_SETTERS = [getattr(Node, name).__set__ for name in Node.__slots__[:6]]
 
 
 def toposort(roots) -> list[Node]:

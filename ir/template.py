@@ -15,14 +15,49 @@ from .dtypes import stand_in
 from .node import Buffer, Node, toposort
 from .ops import Op
 
+INPUT = Op.INPUT
+
 
 def structure(roots) -> tuple[tuple, list[Node]]:
     """(hashable key, the graph's input nodes in key order). One depth-first walk: a
-    node's row is (op, dtype, shape, argument, source positions), an input's its dtype
-    and shape; sources come before their users, so positions are stable."""
+    node's row is its head (op, dtype, shape, argument) and its sources' positions, an
+    input's row its dtype and shape; sources come before their users, so positions are
+    stable. On the path of every evaluation: recursive (cheap) unless the graph is deep."""
     index: dict = {}
-    rows = []
-    inputs = []
+    rows: list = []
+    inputs: list = []
+
+    def visit(node):
+        src = node.src
+        for s in src:
+            if s not in index:
+                visit(s)
+        index[node] = len(rows)
+        if src:
+            n = len(src)  # (no comprehension for the common arities: a call each)
+            rows.append((node.key[0], (index[src[0]],) if n == 1 else
+                         (index[src[0]], index[src[1]]) if n == 2 else
+                         tuple([index[s] for s in src])))
+        elif node.op is INPUT:
+            inputs.append(node)
+            rows.append((node.dtype, node.shape))
+        else:  # a constant or generated leaf: its head says everything
+            rows.append(node.key[0])
+
+    try:
+        for root in roots:
+            if root not in index:
+                visit(root)
+    except RecursionError:
+        return _structure_deep(roots)
+    return (tuple(rows), tuple([index[r] for r in roots])), inputs
+
+
+def _structure_deep(roots):
+    """``structure`` for graphs too deep to recurse: the same rows, iteratively."""
+    index: dict = {}
+    rows: list = []
+    inputs: list = []
     for root in roots:
         if root in index:
             continue
@@ -37,12 +72,13 @@ def structure(roots) -> tuple[tuple, list[Node]]:
             else:
                 stack.pop()
                 index[node] = len(rows)
-                if node.op is Op.INPUT:
+                if node.src:
+                    rows.append((node.key[0], tuple([index[s] for s in node.src])))
+                elif node.op is INPUT:
                     inputs.append(node)
                     rows.append((node.dtype, node.shape))
                 else:
-                    k = node.key
-                    rows.append((k[0], k[1], k[2], k[4], tuple(index[s] for s in node.src)))
+                    rows.append(node.key[0])
     return (tuple(rows), tuple(index[r] for r in roots)), inputs
 
 

@@ -22,18 +22,16 @@ _PROGRAMS: dict = {}
 PROGRAM_CACHE_SIZE = 512
 
 
-def _program(backend, nodes: list[Node]):
-    key, inputs = template.structure(nodes)
-    key = (backend.name, key)
-    program = _PROGRAMS.get(key)
-    if program is None:
-        placeholders, roots = template.instantiate(nodes, inputs)
-        optimized = passes.optimize(roots)
-        program = placeholders, optimized, backend.prepare(optimized)
-        if len(_PROGRAMS) >= PROGRAM_CACHE_SIZE:  # evict the oldest
-            _PROGRAMS.pop(next(iter(_PROGRAMS)), None)
-        _PROGRAMS[key] = program
-    return program, inputs
+def _program(backend, key, nodes: list[Node], inputs: list[Node]):
+    placeholders, roots = template.instantiate(nodes, inputs)
+    optimized = passes.optimize(roots)
+    # which results may alias an input or another array (copied before handing out)
+    maybe_alias = tuple(opt.op is Op.INPUT for opt in optimized)
+    program = placeholders, optimized, maybe_alias, backend.prepare(optimized)
+    if len(_PROGRAMS) >= PROGRAM_CACHE_SIZE:  # evict the oldest
+        _PROGRAMS.pop(next(iter(_PROGRAMS)), None)
+    _PROGRAMS[key] = program
+    return program
 
 
 def clear_programs():
@@ -46,31 +44,33 @@ def run_nodes(nodes: list[Node]) -> list[np.ndarray]:
     if not nodes:
         return []
     backend = backends.get(SETTINGS.backend)
-    (placeholders, optimized, program), inputs = _program(backend, nodes)
-    memo = {p: n.arg[0][1].data for p, n in zip(placeholders, inputs)}  # bind the buffers
-    values = backend.execute(program, memo, SETTINGS.num_threads)
-    out = []
-    for opt, v in zip(optimized, values):
+    key, inputs = template.structure(nodes)
+    key = (backend.name, key)
+    program = _PROGRAMS.get(key) or _program(backend, key, nodes, inputs)
+    placeholders, optimized, maybe_alias, prepared = program
+    # bind the placeholders to this run's arrays (an input's argument: (("buffer", b),))
+    memo = {p: n.arg[0][1].data for p, n in zip(placeholders, inputs)}
+    values = backend.execute(prepared, memo, SETTINGS.num_threads)
+    for i, (alias, v) in enumerate(zip(maybe_alias, values)):
         # A result that aliases an input (x * 1 -> x) or another array would let a write
         # into the handed-out value change data it does not own: copy it.
-        if opt.op is Op.INPUT or v.base is not None or not v.flags.writeable:
-            v = v.copy()
-        out.append(v)
-    return out
+        if alias or v.base is not None or not v.flags.writeable:
+            values[i] = v.copy()
+    return values
 
 
 def evaluate_many(lazies) -> list[np.ndarray]:
     """NumPy values of lazy arrays, computed in one pass; views stay views of their base."""
-    roots = []
+    pending = {}
     for x in lazies:
         while x._base is not None:
             x = x._base
-        roots.append(x)
-    unique = list({id(r): r for r in roots}.values())
-    pending = [r for r in unique if not r._is_materialized()]
-    values = run_nodes([r._node for r in pending])
-    for r, v in zip(pending, values):
-        r._materialize(v)
+        if x._node.op is not Op.INPUT:  # not materialized yet
+            pending[id(x)] = x
+    if pending:
+        roots = list(pending.values())
+        for r, v in zip(roots, run_nodes([r._node for r in roots])):
+            r._materialize(v)
     return [_value_of(x) for x in lazies]
 
 
@@ -87,14 +87,21 @@ def _value_of(x):
     return x._view.eager(_value_of(x._base))
 
 
+_LAZY = []  # [LazyArray], filled on first use (weldish.lazy imports this module)
+
+
 def evaluate(*arrays):
     """Evaluate lazy arrays together (one optimized pass, shared work done once).
 
     Returns one NumPy array for one argument, a tuple for several; non-lazy arguments are
     returned unchanged.
     """
-    from .lazy import LazyArray
-    lazies = [a for a in arrays if isinstance(a, LazyArray)]
+    if not _LAZY:
+        from .lazy import LazyArray
+        _LAZY.append(LazyArray)
+    lazy = _LAZY[0]
+    if len(arrays) == 1:
+        return evaluate_many(arrays)[0] if isinstance(arrays[0], lazy) else arrays[0]
+    lazies = [a for a in arrays if isinstance(a, lazy)]
     values = dict(zip(map(id, lazies), evaluate_many(lazies)))
-    out = tuple(values.get(id(a), a) for a in arrays)
-    return out[0] if len(out) == 1 else out
+    return tuple(values.get(id(a), a) for a in arrays)

@@ -142,7 +142,7 @@ class LazyArray:
         self._node = build.input(value, "materialized")
 
     def _buffer_ref(self):
-        return dict(self._node.arg)["buffer"]
+        return self._node.arg[0][1]  # an input's argument: (("buffer", buffer),)
 
     # -- ndarray attributes --------------------------------------------------------------
     shape = property(lambda self: self.node.shape)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import warnings
 
 from ...ir.interpret import as_array, evaluate_node
-from ...ir.ops import OPS
+from ...ir.ops import OPS, Op
 from ...ir.passes.fuse import Kernel, partition
 from . import lowering
 
@@ -95,6 +95,9 @@ class Program:
         for i, step in enumerate(self.plan.steps):
             frees = tuple(s for s in dict.fromkeys(reads[i])
                           if last_reader[s] == i and s not in keep)
+            if not isinstance(step, Kernel) and step.op is Op.INPUT and \
+                    step.arg[0][1].source == "placeholder":
+                continue  # bound by the caller: nothing to do (and it reads nothing)
             if isinstance(step, Kernel):
                 launch = Launcher(step, self._function_getter(step))
                 # NumPy's data-dependent warnings of the values the loop writes
@@ -109,7 +112,12 @@ class Program:
 
         def make_ir(name, ndim, classes, reduced):
             from .emit import emit  # llvmlite.ir: imported only when compiling
-            return emit(kernel, name, ndim, classes, reduced)
+            from .runtime import entry_ir
+            loop = emit(kernel, f"{name}_loop", ndim, classes, reduced)
+            # operands: inputs, outputs, the best value of each arg reduction (emit)
+            nops = len(kernel.inputs) + len(kernel.outputs) + \
+                sum(n.op in lowering.ARG_REDUCTIONS for n in kernel.outputs)
+            return loop + entry_ir(name, f"{name}_loop", nops)
 
         def get(ndim, classes, reduced):
             if not signature:

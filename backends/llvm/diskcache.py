@@ -22,7 +22,8 @@ import warnings
 from pathlib import Path
 
 MAGIC = b"WELDISH-KERNEL-1\n"
-_SOURCES = ("emit.py", "recipes.py", "lowering.py", "jit.py", "vecmath.py")
+# (runtime.py: the kernels' entry, ``entry_ir``)
+_SOURCES = ("emit.py", "recipes.py", "lowering.py", "jit.py", "vecmath.py", "runtime.py")
 
 
 def default_dir() -> Path | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import itertools
+import math
 import os
 import numpy as np
 
@@ -136,15 +137,24 @@ class Launcher:
             dtype = n.src[0].dtype
             accumulator(dtype, identity(n.op, dtype))
         self.first_acc = len(kernel.outputs) - len(kernel.reductions)
+        self.templates = [np.full(shape if result_shape is None else result_shape, fill, dtype)
+                          if fill is not None and math.prod(shape) <= 4096 else None
+                          for shape, dtype, fill, result_shape in self.buffers]
 
     def _outputs(self):
         """Fresh output buffers; an accumulator is a view, in the loop's shape, of an array
-        in the result's shape (handed out as it is: evaluate copies views it returns)."""
+        in the result's shape (handed out as it is: evaluate copies views it returns).
+        Small accumulators are copies of a filled template (cheaper than ``np.full``)."""
         outs = []
-        for shape, dtype, fill, result_shape in self.buffers:
-            alloc = shape if result_shape is None else result_shape
-            out = np.empty(alloc, dtype) if fill is None else np.full(alloc, fill, dtype)
-            outs.append(out if result_shape is None else out.reshape(shape))
+        for (shape, dtype, fill, result_shape), template in zip(self.buffers,
+                                                                 self.templates):
+            if template is not None:
+                outs.append(template.copy().reshape(shape))
+            elif fill is None:
+                outs.append(np.empty(shape, dtype))
+            else:
+                outs.append(np.full(shape if result_shape is None else result_shape, fill,
+                                    dtype).reshape(shape))
         return outs
 
     def _layout(self, arrays, shape, key):
@@ -169,28 +179,31 @@ class Launcher:
             return self._finish(outs)
         if kernel.pieces:
             for region, arrays, region_outs in self._regions(memo, outs):
-                self._launch(arrays, region_outs, region, num_threads)
+                key = (region, tuple((a.shape, a.strides) for a in arrays))
+                self._launch(arrays, region_outs, region, key, num_threads)
         else:
             arrays = [_array(memo[n]) for n in kernel.inputs]
-            self._launch(arrays, outs, kernel.shape, num_threads)
+            # the operands' shapes are the graph's (static): only their strides vary
+            self._launch(arrays, outs, kernel.shape, tuple([a.strides for a in arrays]),
+                         num_threads)
         return self._finish(outs)
 
-    def _launch(self, arrays, outs, shape, num_threads):
-        """Run the loop over ``shape`` (the kernel's, or one region's)."""
-        key = (shape, tuple((a.shape, a.strides) for a in arrays))
+    def _launch(self, arrays, outs, shape, key, num_threads):
+        """Run the loop over ``shape`` (the kernel's, or one region's); ``key``: what
+        the operands' layout depends on."""
         layout = self.layouts.get(key) or self._layout(arrays, shape, key)
         fn, shape, c_shape, c_strides, outer_reduced, total = layout
         chunks = _chunks(shape[0], num_threads) if total >= PARALLEL_THRESHOLD and \
             num_threads > 1 and not (outer_reduced and self.kernel.scan is not None) else ()
         if len(chunks) <= 1:
-            fn(0, shape[0], c_shape, _pointers(arrays + outs), c_strides)
+            fn(0, shape[0], c_shape, _objects(arrays + outs), c_strides)
             return
         # each thread accumulates privately when the outer dim is reduced; combined with
         # the accumulators in chunk order, so the result does not depend on timing
         k = self.first_acc if outer_reduced else len(outs)
         privates = [outs[:k] + [np.full_like(acc, fill) for acc, (_, _, fill, _)
                                 in zip(outs[k:], self.buffers[k:])] for _ in chunks]
-        futures = [pool(num_threads).submit(fn, lo, hi, c_shape, _pointers(arrays + p),
+        futures = [pool(num_threads).submit(fn, lo, hi, c_shape, _objects(arrays + p),
                                             c_strides)
                    for (lo, hi), p in zip(chunks, privates)]
         for f in futures:
@@ -258,18 +271,55 @@ class Launcher:
         return outs
 
 
-def _data_offset():
-    """Where NumPy's array object keeps its data pointer (``PyArrayObject.data``, right
-    after the object header), checked on probes; None if this build lays it out otherwise.
-    Reading it is ~8x faster than ``__array_interface__`` (dispatch cost of small arrays)."""
-    offset = ctypes.sizeof(ctypes.c_ssize_t) + ctypes.sizeof(ctypes.c_void_p)
+# The kernels' entry takes the operands' array objects and reads each data pointer from
+# the object (``PyArrayObject.data``, right after the object header): building a list of
+# object addresses costs half of reading the pointers in Python (dispatch of small arrays).
+HEADER = ctypes.sizeof(ctypes.c_ssize_t) + ctypes.sizeof(ctypes.c_void_p)
+
+
+def entry_ir(name: str, loop: str, nops: int) -> str:
+    """LLVM IR of ``name(lo, hi, shape, objects, strides)``: gathers the data pointers of
+    ``nops`` array objects and calls the loop function ``loop`` (inlined at O3)."""
+    lines = [f"define void @{name}(i64 %lo, i64 %hi, ptr %shape, ptr %objs, ptr %strides) {{",
+             "entry:", f"  %ptrs = alloca [{max(nops, 1)} x ptr]"]
+    for k in range(nops):
+        lines += [f"  %o{k} = getelementptr ptr, ptr %objs, i64 {k}",
+                  f"  %a{k} = load ptr, ptr %o{k}",
+                  f"  %f{k} = getelementptr i8, ptr %a{k}, i64 {HEADER}",
+                  f"  %d{k} = load ptr, ptr %f{k}",
+                  f"  %s{k} = getelementptr ptr, ptr %ptrs, i64 {k}",
+                  f"  store ptr %d{k}, ptr %s{k}"]
+    lines += [f"  call void @{loop}(i64 %lo, i64 %hi, ptr %shape, ptr %ptrs, ptr %strides)",
+              "  ret void", "}"]
+    return "\n".join(lines) + "\n"
+
+
+def _header_holds_data() -> bool:
+    """Whether this NumPy keeps an array's data pointer at ``HEADER`` (checked on probes)."""
     probes = [np.ones(3), np.ones((4, 4))[1::2, ::3], np.zeros(0, np.int8), np.asarray(1.0)]
     read = ctypes.c_void_p.from_address
-    ok = all(read(id(p) + offset).value == p.__array_interface__["data"][0] for p in probes)
-    return offset if ok else None
+    return all(read(id(p) + HEADER).value == p.__array_interface__["data"][0]
+               for p in probes)
 
 
-_DATA_OFFSET = _data_offset()
+def _objects_direct(arrays):
+    return (ctypes.c_void_p * len(arrays))(*map(id, arrays))
+
+
+def _objects_boxed(arrays):
+    """For a NumPy that lays its arrays out otherwise: each 'object' address points
+    ``HEADER`` bytes before a slot holding the data pointer. The slots must outlive the
+    call: the returned array keeps them (``_keep``)."""
+    slots = (ctypes.c_void_p * len(arrays))(
+        *[a.__array_interface__["data"][0] for a in arrays])
+    base = ctypes.addressof(slots) - HEADER
+    size = ctypes.sizeof(ctypes.c_void_p)
+    objects = (ctypes.c_void_p * len(arrays))(*[base + k * size for k in range(len(arrays))])
+    objects._keep = slots
+    return objects
+
+
+_objects = _objects_direct if _header_holds_data() else _objects_boxed
 
 
 def _array(value):
@@ -282,14 +332,6 @@ def _broadcast_key(array, shape, where):
     pad = len(shape) - array.ndim
     return tuple(slice(None) if array.shape[j] != shape[j + pad] else where[j + pad]
                  for j in range(array.ndim))
-
-
-def _pointers(arrays):
-    if _DATA_OFFSET is None:
-        return (ctypes.c_void_p * len(arrays))(
-            *[a.__array_interface__["data"][0] for a in arrays])
-    read, offset = ctypes.c_void_p.from_address, _DATA_OFFSET
-    return (ctypes.c_void_p * len(arrays))(*[read(id(a) + offset).value for a in arrays])
 
 
 def _chunks(n, k):
