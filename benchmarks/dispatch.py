@@ -4,7 +4,8 @@
 
 - cached dispatch: a small pipeline (``sum((a-b)**2*c)`` on ``--n`` elements) evaluated
   again and again: the graph recorded each time (as user code does), then evaluated; the
-  evaluation alone; eager NumPy for scale;
+  evaluation alone; the same pipeline as a ``weldish.function`` (traced once per input
+  signature, then run from its program); eager NumPy for scale;
 - cold compile: every kernel of the benchmark workloads (tiny sizes) compiled with an
   empty disk cache: seconds per kernel;
 - warm start: a new process with a warm disk cache: import time, then its first call.
@@ -32,6 +33,7 @@ r = weldish.evaluate(((wnp.asarray(a) - 0.5) ** 2 * wnp.exp(wnp.asarray(a))).sum
 t2 = time.perf_counter()
 from weldish import backends
 jit = backends.BACKENDS["llvm"].jit
+assert weldish.config.current()["backend"] == "llvm"
 print(t1 - t0, t2 - t1, jit.compiled, jit.disk.hits)
 """
 
@@ -70,10 +72,20 @@ def cached_dispatch(n: int, repeat: int) -> dict:
         for _ in range(k):
             ((a - b) ** 2 * c).sum()
 
+    @weldish.function
+    def score(a, b, c):
+        return ((a - b) ** 2 * c).sum()
+
+    def function_call(k):
+        for _ in range(k):
+            score(a, b, c)
+
     build_and_evaluate(50)  # compile, fill the caches
+    function_call(50)
     evaluate = statistics.median(evaluate_only(repeat) / repeat for _ in range(5))
     return {"build_and_evaluate_us": per_call(build_and_evaluate, repeat) * 1e6,
             "evaluate_us": evaluate * 1e6,
+            "function_us": per_call(function_call, repeat) * 1e6,
             "numpy_eager_us": per_call(numpy_eager, repeat) * 1e6}
 
 
@@ -95,7 +107,9 @@ def cold_compile() -> dict:
 
 def warm_start() -> dict:
     with tempfile.TemporaryDirectory() as cache:
-        env = dict(os.environ, WELDISH_CACHE_DIR=cache, WELDISH_BACKEND="llvm")
+        # the default backend (llvm here), as a newcomer's process gets it
+        env = {k: v for k, v in os.environ.items() if not k.startswith("WELDISH_")}
+        env["WELDISH_CACHE_DIR"] = cache
         rows = []
         for _ in range(4):  # the first run fills the cache
             out = subprocess.run([sys.executable, "-c", STARTUP], env=env, check=True,
@@ -118,6 +132,7 @@ def main(argv=None) -> int:
     print(f"cached dispatch, sum((a-b)**2*c) on {args.n} elements (median of 5 rounds):")
     print(f"  record + evaluate   {d['build_and_evaluate_us']:8.1f} us")
     print(f"  evaluate only       {d['evaluate_us']:8.1f} us")
+    print(f"  weldish.function    {d['function_us']:8.1f} us   (traced once, then run)")
     print(f"  NumPy eager         {d['numpy_eager_us']:8.1f} us")
     c = cold_compile()
     print(f"cold compile: {c['kernels']} kernels of the workloads, "

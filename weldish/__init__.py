@@ -10,7 +10,8 @@ from .config import config
 from .evaluate import evaluate
 from .explain import explain
 from .fallback import LOG as fallbacks
+from .function import function
 from .lazy import LazyArray
 
 __version__ = "0.1.0"
-__all__ = ["LazyArray", "config", "evaluate", "explain", "fallbacks", "__version__"]
+__all__ = ["LazyArray", "config", "evaluate", "explain", "fallbacks", "function", "__version__"]

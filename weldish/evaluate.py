@@ -6,6 +6,8 @@ Values are not cached on graph nodes: two lazy arrays never share one handed-out
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from . import backends
@@ -15,48 +17,73 @@ from .ir.ops import Op
 from .ir.node import Node
 
 
-# (backend name, graph structure) -> (placeholder inputs, optimized roots over them, the
-# backend's prepared program): a pipeline re-run on new arrays of the same dtypes and
-# shapes skips optimization, planning and compilation (see ``ir.template``).
+# (backend, graph structure) -> Prepared: a pipeline re-run on new arrays of the same
+# dtypes and shapes skips optimization, planning and compilation (see ``ir.template``).
 _PROGRAMS: dict = {}
 PROGRAM_CACHE_SIZE = 512
+GENERATION = 0  # bumped when prepared programs are dropped (holders of one must re-ask)
+RUNS = 0        # evaluations so far (``weldish.function`` tells a data-dependent trace)
 
 
-def _program(backend, key, nodes: list[Node], inputs: list[Node]):
+class Prepared(NamedTuple):
+    placeholders: list      # the template's inputs, in the order they are bound
+    optimized: list         # its optimized roots
+    maybe_alias: tuple      # per root: may its value be an input (copied before handing out)
+    program: object         # the backend's prepared program
+    backend: object
+
+
+def _prepare(backend, key, nodes: list[Node], inputs: list[Node]) -> Prepared:
     placeholders, roots = template.instantiate(nodes, inputs)
     optimized = passes.optimize(roots)
-    # which results may alias an input or another array (copied before handing out)
-    maybe_alias = tuple(opt.op is Op.INPUT for opt in optimized)
-    program = placeholders, optimized, maybe_alias, backend.prepare(optimized)
+    # a root that is an input, or a root listed before (two lazy arrays of one value), is
+    # copied before it is handed out
+    maybe_alias = tuple(o.op is Op.INPUT or o in optimized[:i] for i, o in enumerate(optimized))
+    prepared = Prepared(placeholders, optimized, maybe_alias, backend.prepare(optimized),
+                        backend)
     if len(_PROGRAMS) >= PROGRAM_CACHE_SIZE:  # evict the oldest
         _PROGRAMS.pop(next(iter(_PROGRAMS)), None)
-    _PROGRAMS[key] = program
-    return program
+    _PROGRAMS[key] = prepared
+    return prepared
+
+
+def program_for(nodes: list[Node]) -> tuple[Prepared, list[Node]]:
+    """The prepared program computing ``nodes`` on the configured backend, and the graph's
+    input nodes in the order its placeholders are bound."""
+    backend = backends.get(SETTINGS.backend)
+    key, inputs = template.structure(nodes)
+    key = (backend, key)  # the object: a name may be registered again (tests)
+    return _PROGRAMS.get(key) or _prepare(backend, key, nodes, inputs), inputs
 
 
 def clear_programs():
     """Forget prepared programs (after a backend dropped its compiled kernels)."""
+    global GENERATION
     _PROGRAMS.clear()
+    GENERATION += 1
 
 
-def run_nodes(nodes: list[Node]) -> list[np.ndarray]:
-    """Fresh values of ``nodes`` (distinct nodes): one optimized pass, shared work once."""
-    if not nodes:
-        return []
-    backend = backends.get(SETTINGS.backend)
-    key, inputs = template.structure(nodes)
-    key = (backend.name, key)
-    program = _PROGRAMS.get(key) or _program(backend, key, nodes, inputs)
-    placeholders, optimized, maybe_alias, prepared = program
-    # bind the placeholders to this run's arrays (an input's argument: (("buffer", b),))
-    memo = {p: n.arg[0][1].data for p, n in zip(placeholders, inputs)}
-    values = backend.execute(prepared, memo, SETTINGS.num_threads)
+def run_program(prepared: Prepared, arrays) -> list[np.ndarray]:
+    """The values of a prepared program's roots, its placeholders bound to ``arrays``."""
+    placeholders, _, maybe_alias, program, backend = prepared
+    values = backend.execute(program, dict(zip(placeholders, arrays)), SETTINGS.num_threads)
     for i, (alias, v) in enumerate(zip(maybe_alias, values)):
         # A result that aliases an input (x * 1 -> x) or another array would let a write
         # into the handed-out value change data it does not own: copy it.
         if alias or v.base is not None or not v.flags.writeable:
             values[i] = v.copy()
     return values
+
+
+def run_nodes(nodes: list[Node]) -> list[np.ndarray]:
+    """Fresh values of ``nodes`` (distinct nodes): one optimized pass, shared work once."""
+    global RUNS
+    if not nodes:
+        return []
+    RUNS += 1
+    prepared, inputs = program_for(nodes)
+    # an input's argument is (("buffer", buffer),)
+    return run_program(prepared, [n.arg[0][1].data for n in inputs])
 
 
 def evaluate_many(lazies) -> list[np.ndarray]:

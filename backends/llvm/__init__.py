@@ -106,6 +106,9 @@ class Program:
                 self.steps.append((step.output, step, launch, frees, checks))
             else:
                 self.steps.append((step, step, None, frees, ()))
+        kernels = {n for step in self.plan.steps if isinstance(step, Kernel)
+                   for n in step.outputs}
+        self.exact = [r in kernels for r in self.roots]
 
     def _function_getter(self, kernel):
         signature = []
@@ -152,7 +155,9 @@ class Program:
                         check(memo[node])
             for s in frees:
                 memo.pop(s, None)
-        return [as_array(memo[r], r) for r in self.roots]
+        # a kernel's outputs are arrays of their node's dtype already
+        return [memo[r] if exact else as_array(memo[r], r)
+                for r, exact in zip(self.roots, self.exact)]
 
     @staticmethod
     def _interpret(kernel, memo):
@@ -162,3 +167,5 @@ class Program:
             memo[node] = evaluate_node(node, memo)
         for n in set(kernel.body).union(pieces) - set(kernel.outputs):
             memo.pop(n, None)
+        for n in kernel.outputs:  # arrays of the node's dtype, as the kernel gives them
+            memo[n] = as_array(memo[n], n)

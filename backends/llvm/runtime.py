@@ -9,6 +9,7 @@ in thread order, so a result never depends on timing.
 """
 from __future__ import annotations
 
+import array
 import ctypes
 import itertools
 import math
@@ -164,10 +165,13 @@ class Launcher:
         classes = tuple(tuple(stride_class(s, size) for s in st)
                         for st, size in zip(strides, itemsizes))
         fn = self.get_function(len(shape), classes, red)
-        c_shape = (ctypes.c_int64 * len(shape))(*shape)
-        c_strides = (ctypes.c_int64 * (len(shape) * len(strides)))(
-            *[s for st in strides for s in st])
-        layout = (fn, shape, c_shape, c_strides, red[0], int(np.prod(shape)))
+        # shape and strides as int64 arrays, passed by address (kept alive by the layout)
+        c_shape = array.array("q", shape)
+        c_strides = array.array("q", [s for st in strides for s in st])
+        parallel = math.prod(shape) >= PARALLEL_THRESHOLD and \
+            not (red[0] and self.kernel.scan is not None)
+        layout = (fn, shape, c_shape.buffer_info()[0], c_strides.buffer_info()[0], red[0],
+                  parallel, (c_shape, c_strides))
         self.layouts[key] = layout
         return layout
 
@@ -192,20 +196,21 @@ class Launcher:
         """Run the loop over ``shape`` (the kernel's, or one region's); ``key``: what
         the operands' layout depends on."""
         layout = self.layouts.get(key) or self._layout(arrays, shape, key)
-        fn, shape, c_shape, c_strides, outer_reduced, total = layout
-        chunks = _chunks(shape[0], num_threads) if total >= PARALLEL_THRESHOLD and \
-            num_threads > 1 and not (outer_reduced and self.kernel.scan is not None) else ()
+        fn, shape, c_shape, c_strides, outer_reduced, parallel, _ = layout
+        chunks = _chunks(shape[0], num_threads) if parallel and num_threads > 1 else ()
         if len(chunks) <= 1:
-            fn(0, shape[0], c_shape, _objects(arrays + outs), c_strides)
+            objects = _objects(arrays + outs)
+            fn(0, shape[0], c_shape, objects.buffer_info()[0], c_strides)
             return
         # each thread accumulates privately when the outer dim is reduced; combined with
         # the accumulators in chunk order, so the result does not depend on timing
         k = self.first_acc if outer_reduced else len(outs)
         privates = [outs[:k] + [np.full_like(acc, fill) for acc, (_, _, fill, _)
                                 in zip(outs[k:], self.buffers[k:])] for _ in chunks]
-        futures = [pool(num_threads).submit(fn, lo, hi, c_shape, _objects(arrays + p),
+        objects = [_objects(arrays + p) for p in privates]   # alive until all are done
+        futures = [pool(num_threads).submit(fn, lo, hi, c_shape, o.buffer_info()[0],
                                             c_strides)
-                   for (lo, hi), p in zip(chunks, privates)]
+                   for (lo, hi), o in zip(chunks, objects)]
         for f in futures:
             f.result()
         if outer_reduced:
@@ -302,21 +307,29 @@ def _header_holds_data() -> bool:
                for p in probes)
 
 
+_WORD = "Q" if ctypes.sizeof(ctypes.c_void_p) == 8 else "I"   # an address, as array.array
+
+
 def _objects_direct(arrays):
-    return (ctypes.c_void_p * len(arrays))(*map(id, arrays))
+    """The operands' object addresses, as the kernels' entry takes them (an array.array:
+    cheaper to build than a ctypes array; passed by its buffer's address)."""
+    return array.array(_WORD, map(id, arrays))
 
 
 def _objects_boxed(arrays):
     """For a NumPy that lays its arrays out otherwise: each 'object' address points
     ``HEADER`` bytes before a slot holding the data pointer. The slots must outlive the
-    call: the returned array keeps them (``_keep``)."""
-    slots = (ctypes.c_void_p * len(arrays))(
-        *[a.__array_interface__["data"][0] for a in arrays])
-    base = ctypes.addressof(slots) - HEADER
-    size = ctypes.sizeof(ctypes.c_void_p)
-    objects = (ctypes.c_void_p * len(arrays))(*[base + k * size for k in range(len(arrays))])
-    objects._keep = slots
-    return objects
+    call: the returned array keeps them."""
+    slots = array.array(_WORD, [a.__array_interface__["data"][0] for a in arrays])
+    base = slots.buffer_info()[0] - HEADER
+    return _Boxed(_WORD, [base + k * slots.itemsize for k in range(len(arrays))], slots)
+
+
+class _Boxed(array.array):
+    def __new__(cls, code, items, slots):
+        self = super().__new__(cls, code, items)
+        self.slots = slots
+        return self
 
 
 _objects = _objects_direct if _header_holds_data() else _objects_boxed

@@ -17,7 +17,6 @@ this module only maps C function names to vector symbols.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import functools
 import platform
 
@@ -58,8 +57,7 @@ def load() -> dict[str, tuple[tuple[int, str], ...]]:
     try:
         features = llvm.get_host_cpu_features()
         isas = [(isa, bits) for isa, feature, bits in ISAS if features.get(feature)]
-        path = ctypes.util.find_library("mvec") or LIBRARY
-        lib = ctypes.CDLL(path)
+        path, lib = _open()
     except (OSError, RuntimeError):
         return {}
     found = {}
@@ -79,6 +77,19 @@ def load() -> dict[str, tuple[tuple[int, str], ...]]:
         except RuntimeError:
             return {}
     return found
+
+
+def _open():
+    """(path, handle) of libmvec: glibc's soname first; ``find_library`` runs a subprocess
+    (tens of ms on a new process' first call), so it is only the second try."""
+    try:
+        return LIBRARY, ctypes.CDLL(LIBRARY)
+    except OSError:
+        from ctypes import util  # its import and find_library cost ms: only when needed
+        path = util.find_library("mvec")
+        if path is None:
+            raise
+        return path, ctypes.CDLL(path)
 
 
 def variants(cname: str) -> tuple[tuple[int, str], ...]:

@@ -274,3 +274,20 @@ def test_nanmin_nanmax_compile_and_warn_as_numpy_on_all_nan_slices():
                 warnings.simplefilter("ignore", RuntimeWarning)
                 want = getattr(numpy, name)(x, axis=axis)
             numpy.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_kernels_read_data_pointers_from_boxed_slots_too(threads, monkeypatch):
+    """The kernels' entry reads each operand's data pointer from its array object; a NumPy
+    that lays arrays out otherwise gets slots holding the pointers instead (same code)."""
+    from weldish.backends.llvm import runtime
+    monkeypatch.setattr(runtime, "PARALLEL_THRESHOLD", 1)
+    monkeypatch.setattr(runtime, "_objects", runtime._objects_boxed)
+    a = RNG.standard_normal((6, 50))
+    b = RNG.standard_normal(50)[::-1]
+    with weldish.config(backend="llvm", num_threads=threads):
+        got = weldish.evaluate(wnp.exp(wnp.asarray(a[:, ::2]) * b[::2]).sum(axis=0),
+                               wnp.asarray(a) - b)
+    numpy.testing.assert_allclose(got[0], numpy.exp(a[:, ::2] * b[::2]).sum(axis=0),
+                                  rtol=1e-13)
+    numpy.testing.assert_array_equal(got[1], a - b)

@@ -335,3 +335,11 @@ def test_copy_module_gives_independent_lazy_copy():
     assert isinstance(c, weldish.LazyArray) and isinstance(d, weldish.LazyArray)
     npt.assert_array_equal(numpy.asarray(c), [1, 2, 3])
     npt.assert_array_equal(numpy.asarray(d), [1, 2, 3])
+
+
+def test_two_lazy_arrays_of_one_value_get_their_own_buffers():
+    a = numpy.arange(4.0)
+    x, y = wnp.asarray(a) + 1, wnp.asarray(a) + 1   # one interned node
+    vx, vy = weldish.evaluate(x, y)
+    vx[0] = -5.0
+    assert vy[0] == 1.0 and float(y[0]) == 1.0
