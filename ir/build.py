@@ -95,19 +95,12 @@ def _probe_operand(node: Node):
     return np.zeros((), dtype=node.dtype)
 
 
-def _probe_key(node: Node):
-    """What the probe's outcome may depend on: the dtype, and a constant's value (weak
-    ints overflow by value; ``int_array ** np.int8(-1)`` raises by value)."""
-    if node.op is Op.CONST:
-        return (node.dtype, canon(node.arg))
-    return node.dtype
-
 
 _dtype_cache: dict = {}
 
 
 def _probe_dtype(op: Op, srcs, arg) -> np.dtype:
-    key = (op, canon(arg), tuple(_probe_key(s) for s in srcs))
+    key = (op, canon(arg), tuple([s.key[0] if s.op is Op.CONST else s.dtype for s in srcs]))
     found = _dtype_cache.get(key)
     if found is None:
         with dt.quiet():
@@ -118,11 +111,22 @@ def _probe_dtype(op: Op, srcs, arg) -> np.dtype:
     return found
 
 
+def _broadcast_shape(srcs) -> tuple:
+    """NumPy's broadcast shape of the sources (the common case, equal shapes or scalars
+    with one shape, without a NumPy call)."""
+    shapes = [s.shape for s in srcs]
+    out = max(shapes, key=len)
+    for shape in shapes:
+        if shape != out and shape != ():
+            return np.broadcast_shapes(*shapes)
+    return out
+
+
 def elementwise(op: Op, *srcs: Node, arg=None) -> Node:
     d = OPS[op]
     if d.kind != "elementwise" or (d.arity is not None and d.arity != len(srcs)):
         raise TypeError(f"{op} takes {d.arity} operands, got {len(srcs)}")
-    shape = np.broadcast_shapes(*(s.shape for s in srcs))
+    shape = _broadcast_shape(srcs)
     dtype = _probe_dtype(op, srcs, arg)
     return Node(op, dtype, shape, srcs, arg)
 
@@ -133,6 +137,23 @@ def astype(x: Node, dtype) -> Node:
 
 
 # --- reductions and scans -----------------------------------------------------------------
+def _probe_reduce(op: Op, x: Node, arg) -> np.dtype:
+    """The reduction's result dtype (and NumPy's dtype errors), from a miniature of ``x``:
+    it depends on the dtype, the argument and which dims are empty (cached by those)."""
+    # (the argument as it is: a reduction's is normalized ints, bools and dtypes, which
+    # ``==`` does not conflate in a way that changes the dtype)
+    key = (op, x.dtype, tuple([min(n, 1) for n in x.shape]), arg)
+    found = _dtype_cache.get(key)
+    if found is None:
+        with dt.quiet():
+            mini = dt.miniature(x.dtype, x.shape)
+            found = np.asarray(OPS[op].fn(mini, **dict(arg))).dtype
+        if len(_dtype_cache) > 100_000:
+            _dtype_cache.clear()
+        _dtype_cache[key] = found
+    return found
+
+
 def reduce(op: Op, x: Node, axis=None, keepdims=False, **extra) -> Node:
     """sum/prod/min/.../nanargmax. ``extra``: dtype, ddof (only those the function takes)."""
     assert op in REDUCE
@@ -149,11 +170,10 @@ def reduce(op: Op, x: Node, axis=None, keepdims=False, **extra) -> Node:
         extra["dtype"] = np.dtype(extra["dtype"])
     arg = kw(axis=norm, keepdims=bool(keepdims), **extra)
     reduced = range(x.ndim) if axes is None else axes
-    with dt.quiet():
-        mini = dt.miniature(x.dtype, x.shape)
-        if op in NO_IDENTITY and any(x.shape[i] == 0 for i in reduced):
-            OPS[op].fn(mini, **dict(arg))  # raises NumPy's "zero-size array ..." error
-        dtype = np.asarray(OPS[op].fn(mini, **dict(arg))).dtype
+    if op in NO_IDENTITY and any(x.shape[i] == 0 for i in reduced):
+        with dt.quiet():  # raises NumPy's "zero-size array ..." error
+            OPS[op].fn(dt.miniature(x.dtype, x.shape), **dict(arg))
+    dtype = _probe_reduce(op, x, arg)
     if keepdims:
         shape = tuple(1 if i in reduced else n for i, n in enumerate(x.shape))
     else:

@@ -79,23 +79,26 @@ def canon(arg):
 
     ``0.0 == -0.0`` and ``1 == 1.0 == True`` compare equal in Python, but are different
     constants to NumPy; NaN is unequal to itself, which would defeat sharing.
+    On the path of every recorded operation: the common types are tested first, by type.
     """
     t = type(arg)
     if arg is None or t is str:
         return arg
+    if t is tuple or t is list:
+        return (t.__name__,) + tuple([canon(a) for a in arg])
+    if t is bool or t is int:
+        return (t.__name__, arg if t is int else int(arg))
     if t is float or isinstance(arg, np.floating):
         f = float(arg)
         # NaN's hex has no sign; -NaN is observable (copysign, signbit): keep the bits.
         return ("f", t.__name__, struct.pack("<d", f) if math.isnan(f) else f.hex())
-    if t is bool or t is int or isinstance(arg, (np.integer, np.bool_)):
-        return (t.__name__, int(arg))
-    if t is tuple or t is list:
-        return (t.__name__,) + tuple(canon(a) for a in arg)
+    if isinstance(arg, (np.integer, np.bool_)):
+        return ("np", t.__name__, int(arg))  # np.bool_ is named 'bool' too
     if t is slice:
         return ("slice", canon(arg.start), canon(arg.stop), canon(arg.step))
     if t is np.ndarray:  # small constant arrays are keyed by identity
         return ("ndarray", id(arg))
-    return arg  # None, Ellipsis, str, np.dtype, Buffer (identity), Op
+    return arg  # Ellipsis, np.dtype, Buffer (identity), Op
 
 
 class Node:
