@@ -209,6 +209,12 @@ LLVM = {
     # integer ones decompose to min/max
     "nanmin": {"f": "recipe:fmin"},
     "nanmax": {"f": "recipe:fmax"},
+    # "only:<entry>": a reduction of ONE element per slice (``single_element``; keyed by
+    # the source's kind): <entry> applied to that element is the result
+    "nanmean": {"f": "only:recipe:mean_of_one"},      # x + 0.0 (NumPy's sum of one)
+    "nanvar": {"f": "only:recipe:variance_of_one"},   # (x - x) ** 2: 0.0, or NaN
+    "nanargmin": {"f": "only:recipe:nan_position"},   # 0, or -1 for NaN (checked)
+    "nanargmax": {"f": "only:recipe:nan_position"},
     # scans: how the running value and the next element combine, in the output dtype
     # (sequential, as NumPy's: the same rounding, bit for bit)
     "cumsum": {"f": "fadd", "iu": "add"},
@@ -272,7 +278,8 @@ def _decompose_round(node):
 
 def _reduced_count(node) -> int:
     x, axis = node.src[0], dict(node.arg)["axis"]
-    return math.prod(x.shape[a] for a in (range(x.ndim) if axis is None else axis))
+    axes = range(x.ndim) if axis is None else (axis,) if isinstance(axis, int) else axis
+    return math.prod(x.shape[a] for a in axes)
 
 
 def _sum_dtype(node):
@@ -303,13 +310,9 @@ def _decompose_mean(node):
     count = np.intp(_reduced_count(node))
     if count == 0 or not _float_moment(node):  # empty: NumPy warns "Mean of empty slice"
         return None
-    if node.src[0].dtype.itemsize == 8 and node.src[0].dtype.kind in "iu":
-        # 64-bit integers lose their low bits in float64 and their sums cancel
-        # (INT_MIN + INT_MAX): a compiled sum in another order than NumPy's pairwise one
-        # could change such a mean entirely, not in the last place. Smaller integers
-        # convert exactly and, below 2**53, sum exactly in any order. (var and std sum
-        # squares: no cancellation, so they decompose.)
-        return None
+    # 64-bit integers are rounded to float64 one by one and summed in float64, as NumPy
+    # does (np.add.reduce(x, dtype=f8)): a compiled sum in another order than NumPy's
+    # pairwise one differs by the rounding errors of any float64 sum of those terms
     total = b.reduce(Op.SUM, node.src[0], axis=arg["axis"], keepdims=arg["keepdims"],
                      dtype=_sum_dtype(node))
     return _divide_by_count(b, total, count)
@@ -357,14 +360,162 @@ def _nan_filled(name, fill):
     return decompose
 
 
-def _plain_for_non_floats(name):
+def _plain_for_non_floats(name, floats=None):
     """The nan* functions of an input without NaNs (bool, integers) are the plain ones
-    (NumPy calls them). Float inputs stay whole: NumPy warns on all-NaN slices, which
-    only the data can tell."""
+    (NumPy calls them). Float inputs take ``floats`` (None: they stay whole)."""
     def decompose(node):
         if node.src[0].dtype.kind == "f":
-            return None
+            return None if floats is None else floats(node)
         return _build().reduce(Op[name.upper()], node.src[0], **dict(node.arg))
+    return decompose
+
+
+# --- the float nan* functions NumPy answers with data-dependent warnings or errors --------
+# nanmean warns "Mean of empty slice" where a slice is all NaN, nanvar/nanstd "Degrees of
+# freedom <= 0 for slice." where count - ddof <= 0, nanargmin/nanargmax raise ValueError.
+# Only the data tells, so a check of a computed value must say it (the ``check`` column:
+# backends run it on the values their kernels write). A check sees one value, not how it
+# was made, so each of these ops has an exact check only for ONE element per slice: the
+# result is NaN (nanmean, nanvar of values without infinities) or the position -1
+# (nanargmin/nanargmax, as compiled) exactly when that element is NaN. Such one-element
+# reductions are compiled whole (``single_element``); the decompositions below compute
+# the general case with sums, counts and argmin/argmax, and route the warning or error
+# through a one-element reduction of "this slice is bad" (NaN) or "fine" (0.0): a
+# ``marker``, whose value is NumPy's result in the bad slices (its NaN, to the bit) and
+# taken there (where), or added to argmin's position (+0; it raises in bad slices).
+_NAN_KWARGS = frozenset({"axis", "keepdims", "dtype", "ddof"})
+
+
+def _no_infinities(node, dtype) -> bool:
+    """Whether every value of ``node`` (in ``dtype``) is finite or NaN, known from the
+    graph: a constant, or a where choosing between such values."""
+    if node.op is Op.CONST:
+        with np.errstate(all="ignore"):
+            return not np.isinf(np.asarray(_build().const_value(node)).astype(dtype))
+    if node.op is Op.WHERE:
+        return all(_no_infinities(s, dtype) for s in node.src[1:])
+    return False
+
+
+def single_element(node) -> bool:
+    """A float nanmean/nanvar/nanargmin/nanargmax with one element per slice, compiled
+    whole (the LLVM column's ``only:`` entries) with an exact check of its value."""
+    x, arg = node.src[0], dict(node.arg)
+    if node.op not in (Op.NANMEAN, Op.NANVAR, Op.NANARGMIN, Op.NANARGMAX) or \
+            x.dtype not in _FLOATS or _reduced_count(node) != 1 or not set(arg) <= _NAN_KWARGS:
+        return False
+    if node.op in (Op.NANARGMIN, Op.NANARGMAX):
+        return True
+    if node.dtype != x.dtype:   # dtype=: a cast first (NumPy may warn on its overflow)
+        return False
+    # nanvar of one element: 0.0, or NaN for NaN (warned) and for +-inf (not warned)
+    return node.op is Op.NANMEAN or (arg.get("ddof", 0) == 0 and _no_infinities(x, x.dtype))
+
+
+def _nan_moment_steps(node) -> bool:
+    """The float cases these steps reproduce (float32/float64, a float dtype=)."""
+    arg = dict(node.arg)
+    return (node.src[0].dtype in _FLOATS and node.dtype in _FLOATS and set(arg) <= _NAN_KWARGS
+            and arg.get("dtype") in (None,) + _FLOATS)
+
+
+def _count(b, isnan, axis, keepdims):
+    """np.sum(~mask, axis, dtype=np.intp, keepdims): the non-NaN values of each slice."""
+    return b.reduce(Op.SUM, b.elementwise(Op.LOGICAL_NOT, isnan), axis=axis,
+                    keepdims=keepdims, dtype=np.dtype(np.intp))
+
+
+def _divide_by_counts(b, total, count):
+    """_divide_by_count(total, count): in float64 (a float32 total is rounded once), by 1
+    where count <= 0 (NumPy divides by it there under errstate(ignore); the marker makes
+    the result NaN then, and the interpreter gives no division warnings)."""
+    safe = b.elementwise(Op.WHERE, b.elementwise(Op.LESS_EQUAL, count, b.const(0)),
+                         b.const(1), count)
+    q = b.elementwise(Op.DIVIDE, total, safe)
+    return q if q.dtype == total.dtype else b.astype(q, total.dtype)
+
+
+def _marker(b, op, bad, dtype, **reduce_kwargs):
+    """A one-element ``op`` reduction of NaN where ``bad``, else 0.0: its check warns or
+    raises as NumPy does for the bad slices. Over no axes (``axis=()``) unless given."""
+    m = b.elementwise(Op.WHERE, bad, b.const(np.nan, dtype=dtype), b.const(0.0, dtype=dtype))
+    return b.reduce(op, m, **(reduce_kwargs or {"axis": ()}))
+
+
+def _ddof_const(b, ddof):
+    if isinstance(ddof, (int, float)) and not isinstance(ddof, (bool, np.generic)):
+        return b.const(ddof)   # weak: cnt - ddof stays intp for a Python int
+    return b.const(ddof, dtype=np.asarray(ddof).dtype)
+
+
+def _decompose_nanmean(node):
+    """_nanmean: NaNs replaced by 0, summed (dtype=), divided by the count of non-NaN
+    values; "Mean of empty slice" (and NaN) where that count is 0."""
+    if single_element(node) or not _nan_moment_steps(node):
+        return None
+    b = _build()
+    x, arg = node.src[0], dict(node.arg)
+    axis, keepdims = arg["axis"], arg["keepdims"]
+    nan = b.elementwise(Op.ISNAN, x)
+    filled = b.elementwise(Op.WHERE, nan, b.const(0, dtype=x.dtype), x)
+    total = b.reduce(Op.SUM, filled, axis=axis, keepdims=keepdims, dtype=arg.get("dtype"))
+    count = _count(b, nan, axis, keepdims)
+    mean = _divide_by_counts(b, total, count)
+    empty = b.elementwise(Op.EQUAL, count, b.const(0))
+    # NumPy's value there is 0 / 0: the marker's (one-element nanmean of NaN) is too
+    return b.elementwise(Op.WHERE, empty, _marker(b, Op.NANMEAN, empty, mean.dtype), mean)
+
+
+def _decompose_nanvar(node, sqrt=False):
+    """_nanvar: the mean of the non-NaN values (keepdims), deviations of the NaN-replaced
+    values cast back to the input dtype (NumPy subtracts into that array), 0 at the NaNs,
+    squared, summed (dtype=), divided by count - ddof; "Degrees of freedom <= 0 for
+    slice." and NaN where that is <= 0. nanstd: its square root."""
+    if (not sqrt and single_element(node)) or not _nan_moment_steps(node):
+        return None
+    b = _build()
+    x, arg = node.src[0], dict(node.arg)
+    axis, keepdims, dtype = arg["axis"], arg["keepdims"], arg.get("dtype")
+    nan = b.elementwise(Op.ISNAN, x)
+    zero = b.const(0, dtype=x.dtype)
+    filled = b.elementwise(Op.WHERE, nan, zero, x)
+    avg = _divide_by_counts(b, b.reduce(Op.SUM, filled, axis=axis, keepdims=True,
+                                        dtype=dtype), _count(b, nan, axis, True))
+    dev = b.elementwise(Op.SUBTRACT, filled, avg)
+    if dev.dtype != x.dtype:
+        dev = b.astype(dev, x.dtype)
+    dev = b.elementwise(Op.WHERE, nan, zero, dev)
+    squares = b.reduce(Op.SUM, b.elementwise(Op.MULTIPLY, dev, dev), axis=axis,
+                       keepdims=keepdims, dtype=dtype)
+    dof = b.elementwise(Op.SUBTRACT, _count(b, nan, axis, keepdims),
+                        _ddof_const(b, arg.get("ddof", 0)))
+    var = _divide_by_counts(b, squares, dof)
+    bad = b.elementwise(Op.LESS_EQUAL, dof, b.const(0))
+    # NumPy's value there is np.nan (_copyto): the marker's too
+    var = b.elementwise(Op.WHERE, bad, _marker(b, Op.NANVAR, bad, var.dtype), var)
+    return b.elementwise(Op.SQRT, var) if sqrt else var
+
+
+def _decompose_nanstd(node):
+    return _decompose_nanvar(node, sqrt=True)
+
+
+def _nan_arg(name, fill):
+    """nanargmin/nanargmax: NaNs replaced by +inf/-inf, then argmin/argmax (ties and
+    infinities: its first occurrence); ValueError for a slice that is all NaN."""
+    def decompose(node):
+        x, arg = node.src[0], dict(node.arg)
+        if x.dtype not in _FLOATS or single_element(node):
+            return None
+        b = _build()
+        axis, keepdims = arg["axis"], arg["keepdims"]
+        nan = b.elementwise(Op.ISNAN, x)
+        filled = b.elementwise(Op.WHERE, nan, b.const(fill, dtype=x.dtype), x)
+        best = b.reduce(Op[name.upper()], filled, axis=axis, keepdims=keepdims)
+        all_nan = b.reduce(Op.ALL, nan, axis=None if axis is None else (axis,),
+                           keepdims=True)   # one element per slice left
+        marker = _marker(b, node.op, all_nan, x.dtype, axis=axis, keepdims=keepdims)
+        return b.elementwise(Op.ADD, best, marker)
     return decompose
 
 
@@ -377,8 +528,13 @@ DECOMPOSE = {
     "nanprod": _nan_filled("prod", 1),
     "nancumsum": _nan_filled("cumsum", 0),
     "nancumprod": _nan_filled("cumprod", 1),
-    **{f"nan{name}": _plain_for_non_floats(name)
-       for name in ("mean", "var", "std", "min", "max", "argmin", "argmax")},
+    "nanmin": _plain_for_non_floats("min"),
+    "nanmax": _plain_for_non_floats("max"),
+    "nanmean": _plain_for_non_floats("mean", _decompose_nanmean),
+    "nanvar": _plain_for_non_floats("var", _decompose_nanvar),
+    "nanstd": _plain_for_non_floats("std", _decompose_nanstd),
+    "nanargmin": _plain_for_non_floats("argmin", _nan_arg("argmin", np.inf)),
+    "nanargmax": _plain_for_non_floats("argmax", _nan_arg("argmax", -np.inf)),
 }
 
 
@@ -388,7 +544,27 @@ def _warn_all_nan(value):
         warnings.warn("All-NaN slice encountered", RuntimeWarning, stacklevel=2)
 
 
-CHECKS = {"nanmin": _warn_all_nan, "nanmax": _warn_all_nan}
+def _warn_empty_mean(value):
+    """A one-element nanmean is NaN exactly where its element is NaN (see single_element)."""
+    if np.isnan(value).any():
+        warnings.warn("Mean of empty slice", RuntimeWarning, stacklevel=2)
+
+
+def _warn_no_dof(value):
+    """A one-element nanvar of values without infinities is NaN exactly where its element
+    is NaN: count - ddof is 0 there."""
+    if np.isnan(value).any():
+        warnings.warn("Degrees of freedom <= 0 for slice.", RuntimeWarning, stacklevel=2)
+
+
+def _raise_all_nan(value):
+    """A compiled one-element nanargmin/nanargmax gives -1 for a NaN element."""
+    if (np.asarray(value) < 0).any():
+        raise ValueError("All-NaN slice encountered")
+
+
+CHECKS = {"nanmin": _warn_all_nan, "nanmax": _warn_all_nan, "nanmean": _warn_empty_mean,
+          "nanvar": _warn_no_dof, "nanargmin": _raise_all_nan, "nanargmax": _raise_all_nan}
 
 
 def _table() -> dict:

@@ -213,6 +213,12 @@ def emit(kernel, name: str, ndim: int, classes: tuple, reduced: tuple) -> str:
         """Compute every body node at the current element; returns their values."""
         vals = {n: _load(builder, ptrs[k], dtypes[k]) for k, n in enumerate(kernel.inputs)}
         for n in kernel.body:
+            if n.op in lowering.SINGLE_ELEMENT:  # the result of its one element
+                src, dt = n.src[0], acc_dt[n]
+                work = dt if dt.kind == "f" else src.dtype
+                v = ctx.cast(_operand(ctx, vals, src, src.dtype), src.dtype, work)
+                vals[n] = ctx.apply(lowering.lowering(n)[len("only:"):], [v], work)
+                continue
             if n.op in REDUCE or n is kernel.scan:
                 src, dt = n.src[0], acc_dt.get(n, n.dtype)
                 vals[n] = ctx.cast(_operand(ctx, vals, src, src.dtype), src.dtype, dt)
@@ -227,7 +233,9 @@ def emit(kernel, name: str, ndim: int, classes: tuple, reduced: tuple) -> str:
 
     def combine(r, acc, v):
         dt = acc_dt[r]
-        token = lowering.entry(OPS[r.op].llvm, dt.kind)
+        token = lowering.lowering(r)
+        if token.startswith("only:"):   # one element per slice: combined exactly once
+            return v
         if token.startswith("arg:"):   # acc, v: (best value, its position) pairs
             better = ctx.apply(token[4:], [v[0], acc[0]], dt)
             if dt.kind == "f":  # the first NaN wins and stays

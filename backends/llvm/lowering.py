@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...ir import build
-from ...ir.ops import OPS, REDUCE, SCAN, Op
+from ...ir.ops import OPS, REDUCE, SCAN, Op, single_element
 
 SUPPORTED = frozenset(np.dtype(t) for t in (
     "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
@@ -55,10 +55,18 @@ def entry(table: dict, kind: str):
     return None
 
 
+# reductions compiled only with one element per slice (ir.ops.single_element): their
+# entries ("only:<entry>") are keyed by the source's kind and make the result of that
+# element alone, in the accumulator's dtype
+SINGLE_ELEMENT = frozenset({Op.NANMEAN, Op.NANVAR, Op.NANARGMIN, Op.NANARGMAX})
+
+
 def lowering(node) -> str | None:
     table = OPS[node.op].llvm
     if table is None:
         return None
+    if node.op in SINGLE_ELEMENT:
+        return entry(table, node.src[0].dtype.kind)
     if node.op in REDUCE or node.op in SCAN:
         return entry(table, accumulator_dtype(node).kind)
     ins, _ = loop_dtypes(node)
@@ -89,6 +97,11 @@ def can_fuse(node) -> str | None:
         if node.src[0].dtype.kind == "f" and node.dtype.kind in "iu":
             return "float -> integer cast (out-of-range results are platform-defined)"
         return None if lowering(node) else f"{node.op} of {node.dtype}"
+    if node.op in SINGLE_ELEMENT:
+        if not single_element(node):
+            return (f"{node.op} of several elements per slice (decomposed; NumPy's "
+                    "data-dependent warning needs one element per slice to check)")
+        return None if lowering(node) else f"{node.op} of {node.src[0].dtype}"
     if node.op in REDUCE:
         if not set(dict(node.arg)) <= REDUCE_KWARGS:
             return "reduction arguments"

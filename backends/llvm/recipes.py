@@ -377,6 +377,34 @@ def right_shift(c, args, dt):
     return b.select(in_range, b.ashr(x, s), fill)
 
 
+with np.errstate(all="ignore"):
+    # the NaN this machine's division 0 / 0 gives (x86: the sign bit set), as NumPy's
+    # nanmean of an all-NaN slice (LLVM would fold 0.0 / 0.0 to another NaN)
+    _ZERO_BY_ZERO = np.divide(np.float64(0.0), np.float64(0.0))
+
+
+def mean_of_one(c, args, dt):
+    """nanmean of one element: its sum (from +0.0: -0.0 becomes +0.0) divided by 1, or
+    0 / 0 for NaN (the count of non-NaN values is 0)."""
+    b, x = c.b, args[0]
+    return b.select(isnan(c, args, dt), c.const(_ZERO_BY_ZERO, dt), b.fadd(x, _zero(c, dt)))
+
+
+def variance_of_one(c, args, dt):
+    """nanvar of one element (ddof 0): (x - x) ** 2, 0.0 (NaN for infinities, from the
+    subtraction), or np.nan for NaN (no degrees of freedom: NumPy puts np.nan there)."""
+    b, x = c.b, args[0]
+    d = b.fsub(x, x)
+    return b.select(isnan(c, args, dt), c.const(np.nan, dt), b.fmul(d, d))
+
+
+def nan_position(c, args, dt):
+    """nanargmin/nanargmax of one element: 0, or -1 (an all-NaN slice: the op's check
+    raises NumPy's ValueError)."""
+    i64 = c.int_type(64)
+    return c.b.select(isnan(c, args, dt), c.llconst(i64, -1), c.llconst(i64, 0))
+
+
 def where(c, args, dt):
     return c.b.select(args[0], args[1], args[2])
 

@@ -110,12 +110,9 @@ def test_decomposed_reductions_compile(name, dtype, backend):
     if name in ("var", "std", "nanvar", "nanstd"):
         kwargs["ddof"] = 1
     r = getattr(wnp, name)(x, **kwargs)
-    left = interpreted_ops(r)
-    if dtype.startswith("float") and name in ("nanmean", "nanvar", "nanstd"):
-        # NumPy warns for all-NaN slices (data-dependent): those stay on the interpreter
-        assert left == {name}
-    else:
-        assert left == set(), left
+    # float nanmean/nanvar/nanstd too: NumPy's all-NaN warnings go through a one-element
+    # reduction, compiled with its check (see ir/ops.py single_element)
+    assert interpreted_ops(r) == set()
 
 
 def test_empty_mean_is_not_decomposed(backend):
@@ -125,8 +122,8 @@ def test_empty_mean_is_not_decomposed(backend):
     assert interpreted_ops(wnp.mean(x, axis=0)) == {"mean"}
     assert interpreted_ops(wnp.mean(x, axis=1)) == set()   # 3 items per (empty) row: fine
     assert interpreted_ops(wnp.var(lazy(np.ones(3)), ddof=3)) == {"var"}
-    # a float64 mean of 64-bit integers depends on NumPy's summation order (see ops.py)
-    assert interpreted_ops(wnp.mean(lazy(np.arange(5)))) == {"mean"}
+    # a float64 mean of 64-bit integers: a float64 sum (another order than NumPy's)
+    assert interpreted_ops(wnp.mean(lazy(np.arange(5)))) == set()
     assert interpreted_ops(wnp.var(lazy(np.arange(5)))) == set()
 
 
@@ -317,11 +314,14 @@ def test_moments(name, dtype):
         for extra in ({}, {"ddof": 1}, {"ddof": 2}) if "var" in name or "std" in name \
                 else ({},):
             kw = {**kwargs, **extra}
-            check_call(getattr(np, name), getattr(wnp, name), [a], [lazy(a)], kw,
-                       context=f"{name}({dtype}, {kw})")
-            check_call(getattr(np, name), getattr(wnp, name), [a.transpose(2, 0, 1)],
-                       [lazy(a).transpose(2, 0, 1)], kw,
-                       context=f"{name}({dtype}, {kw}) transposed")
+            for x, how in ((a, ""), (a.transpose(2, 0, 1), " transposed")):
+                scale = None
+                if name in ("mean", "nanmean") and dtype.startswith("float"):
+                    with quiet():  # a sum of mixed signs: errors of its terms' size
+                        scale = np.nanmean(np.abs(x), axis=kw.get("axis"),
+                                           keepdims=kw.get("keepdims", False))
+                check_call(getattr(np, name), getattr(wnp, name), [x], [lazy(x)], kw,
+                           context=f"{name}({dtype}, {kw}){how}", scale=scale)
 
 
 def test_moments_of_expressions_and_large_inputs():

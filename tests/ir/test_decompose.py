@@ -2,8 +2,9 @@
 
 A decomposition is NumPy's own algorithm, so the interpreter (NumPy's functions, op by
 op) gives bit-identical values, and the same warnings, on the decomposed graph; where
-NumPy would warn in a way the steps cannot (empty mean, ddof >= count, all-NaN slices of
-the nan* functions) the op stays whole.
+NumPy would warn in a way the steps cannot (empty mean, ddof >= count) the op stays
+whole. The float nan* functions' data-dependent warnings and errors go through a
+one-element reduction of the same op (ir.ops.single_element), which stays whole.
 """
 from __future__ import annotations
 
@@ -137,19 +138,35 @@ def test_what_declines():
     f = build.input(np.ones((0, 3)))
     i = build.input(np.ones((3, 4), dtype=np.int32))
     g = build.input(np.ones((3, 4)))
+    marked = build.elementwise(Op.WHERE, build.input(np.ones(3, bool)),
+                               build.const(np.nan, dtype=np.float64),
+                               build.const(0.0, dtype=np.float64))
     stays = [build.reduce(Op.MEAN, f, axis=0),           # empty: "Mean of empty slice"
              build.reduce(Op.VAR, g, axis=1, ddof=4),    # "Degrees of freedom <= 0"
-             build.reduce(Op.NANMEAN, g, axis=1),        # all-NaN rows warn (data)
              build.reduce(Op.NANMAX, g),
              build.reduce(Op.MEAN, i, dtype=np.int16),   # integer mean truncates
-             build.reduce(Op.MEAN, build.input(np.ones(3, np.int64))),  # see ops.py
              build.elementwise(Op.ROUND, build.input(np.ones(3, np.float32)),
-                               arg=build.kw(decimals=39))]   # 1e39 overflows float32
+                               arg=build.kw(decimals=39)),   # 1e39 overflows float32
+             # one element per slice: the value says whether the slice was all NaN
+             build.reduce(Op.NANMEAN, g, axis=()),
+             build.reduce(Op.NANARGMIN, build.input(np.ones((3, 1))), axis=1),
+             build.reduce(Op.NANVAR, marked, axis=())]   # no infinities: NaN iff NaN
     assert decompose(stays) == stays
     goes = [build.reduce(Op.MEAN, f, axis=1), build.reduce(Op.NANMEAN, i, axis=1),
-            build.reduce(Op.NANARGMAX, i, axis=0), build.reduce(Op.STD, g, ddof=3)]
+            build.reduce(Op.NANARGMAX, i, axis=0), build.reduce(Op.STD, g, ddof=3),
+            build.reduce(Op.MEAN, build.input(np.ones(3, np.int64)))]
     assert not {n.op for n in toposort(decompose(goes))} & {Op.MEAN, Op.NANMEAN,
                                                              Op.NANARGMAX, Op.STD}
+    # float nan* functions: sums, counts, argmin/argmax, and one one-element marker
+    nan_ops = [build.reduce(Op.NANMEAN, g, axis=1), build.reduce(Op.NANVAR, g, ddof=1),
+               build.reduce(Op.NANSTD, g, axis=0), build.reduce(Op.NANARGMIN, g, axis=1),
+               build.reduce(Op.NANARGMAX, g), build.reduce(Op.NANVAR, g, axis=())]
+    for node in nan_ops:
+        (out,) = decompose([node])
+        markers = [n for n in toposort([out]) if n.op in (Op.NANMEAN, Op.NANVAR,
+                                                          Op.NANARGMIN, Op.NANARGMAX)]
+        assert len(markers) == 1 and markers[0] is not node, node
+        assert markers[0].src[0].op is Op.WHERE, node
 
 
 def test_nan_functions_of_integers_become_the_plain_ones():

@@ -176,12 +176,7 @@ def _decomposition_gaps(op, field):
     return gaps
 
 
-@pytest.mark.parametrize("field", [
-    pytest.param("llvm", marks=pytest.mark.xfail(
-        strict=True, reason="LLVM issue in progress: the float cases of nanargmin/nanargmax/nanmean/nanvar/nanstd (NumPy's "
-        "all-NaN warnings are data-dependent), the mean of 64-bit integers (needs NumPy's "
-        "pairwise summation order) run on the interpreter")),
-    "cuda"])
+@pytest.mark.parametrize("field", ["llvm", "cuda"])
 def test_every_non_composite_op_has_backend_lowerings(field):
     """Checked once the backend that fills the column is registered. An op counts as
     lowered by a decomposition only where it applies (see COVERED_DTYPES)."""
