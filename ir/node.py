@@ -45,7 +45,8 @@ class WeakTable:
 class Buffer:
     """A reference to a concrete array fed into the graph (identity-keyed).
 
-    ``source`` says where it came from: 'user' for arrays the user passed,
+    ``source`` says where it came from: 'user' for arrays the user passed, 'mask' for the
+    copy of a boolean mask taken when ``x[mask]`` was recorded,
     'fallback:<function>' for the result of a call that ran eagerly in NumPy, or
     'materialized' for an evaluated lazy value. ``exported``: the array was handed to the
     user (who may hold it and expect writes through the lazy array to reach it).

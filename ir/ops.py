@@ -219,6 +219,9 @@ LLVM = {
     # (sequential, as NumPy's: the same rounding, bit for bit)
     "cumsum": {"f": "fadd", "iu": "add"},
     "cumprod": {"f": "fmul", "iu": "mul"},
+    # boolean-mask indexing: a compaction loop, appending the value where the mask is
+    # true at a cursor (keyed by the value's kind)
+    "compress": {"fiub": "compact"},
 }
 
 
@@ -519,8 +522,20 @@ def _nan_arg(name, fill):
     return decompose
 
 
+def _flattened_scan(node):
+    """cumsum/cumprod over the flattened array (axis=None) of a multi-dimensional one:
+    the scan along the one axis of its C-order reshape (what NumPy computes)."""
+    x, arg = node.src[0], dict(node.arg)
+    if arg["axis"] is not None or x.ndim == 1:
+        return None
+    b = _build()
+    return b.scan(node.op, b.reshape(x, (x.size,)), axis=0, dtype=arg["dtype"])
+
+
 DECOMPOSE = {
     "round": _decompose_round,
+    "cumsum": _flattened_scan,
+    "cumprod": _flattened_scan,
     "mean": _decompose_mean,
     "var": _decompose_var,
     "std": _decompose_std,
@@ -567,6 +582,13 @@ CHECKS = {"nanmin": _warn_all_nan, "nanmax": _warn_all_nan, "nanmean": _warn_emp
           "nanvar": _warn_no_dof, "nanargmin": _raise_all_nan, "nanargmax": _raise_all_nan}
 
 
+def _call(*values, call, output):
+    """An annotated black-box call (``weldish.annotate``): the function on whole values;
+    ``call`` (hashable by identity) holds the function and its split types, ``output``
+    which of its results this node is (the return value or an argument written in place)."""
+    return call.run_whole(values, output)
+
+
 def _table() -> dict:
     rows: dict[str, OpDef] = {
         "input": OpDef("input", _input, 0, doc="a user or fallback buffer"),
@@ -590,6 +612,7 @@ def _table() -> dict:
         "concatenate": OpDef("movement", _concatenate, None),
         "matmul": OpDef("linalg", np.matmul, 2),
         "dot": OpDef("linalg", np.dot, 2),
+        "call": OpDef("call", _call, None, doc="annotated black-box function"),
     }
     for name in UNARY_UFUNCS:
         rows[name] = OpDef("elementwise", getattr(np, name), 1)

@@ -71,7 +71,7 @@ def format_plan(plan, notes=None) -> str:
                 for n in step.inputs) or "nothing"
             kind = "reduction" if step.reductions else \
                 f"{step.scan.op} (axis {step.scan_axis})" if step.scan is not None \
-                else "elementwise"
+                else "compaction" if step.compact is not None else "elementwise"
             outs = ", ".join(f"%{ids[n]}" for n in step.outputs)
             why = "; ".join(f"%{ids[n]}: {w}" for n, w in zip(step.outputs, step.why))
             lines.append(f"kernel {k}: {outs} = {kind} loop over {list(step.shape)} "

@@ -12,6 +12,7 @@ from ...ir.interpret import as_array, evaluate_node
 from ...ir.ops import OPS, Op
 from ...ir.passes.fuse import Kernel, partition
 from . import lowering
+from .runtime import InputChanged
 
 
 class LLVMBackend:
@@ -115,12 +116,9 @@ class Program:
 
         def make_ir(name, ndim, classes, reduced):
             from .emit import emit  # llvmlite.ir: imported only when compiling
-            from .runtime import entry_ir
+            from .runtime import entry_ir, operand_count
             loop = emit(kernel, f"{name}_loop", ndim, classes, reduced)
-            # operands: inputs, outputs, the best value of each arg reduction (emit)
-            nops = len(kernel.inputs) + len(kernel.outputs) + \
-                sum(n.op in lowering.ARG_REDUCTIONS for n in kernel.outputs)
-            return loop + entry_ir(name, f"{name}_loop", nops)
+            return loop + entry_ir(name, f"{name}_loop", operand_count(kernel))
 
         def get(ndim, classes, reduced):
             if not signature:
@@ -141,6 +139,8 @@ class Program:
             else:
                 try:
                     values = launch(memo, num_threads)
+                except InputChanged:
+                    raise
                 except Exception as e:  # noqa: BLE001 - the interpreter is always right
                     why = f"{type(e).__name__}: {e}"
                     self.broken.add(output)  # warned once; not retried by this program

@@ -9,7 +9,12 @@ operand k's base pointer (the kernel's inputs, then its output or accumulator), 
 ``strides[k * ndim + d]`` its byte stride along dimension d (0 where it is broadcast, or
 along reduced dimensions of an accumulator). Sizes are runtime values, so one compiled
 kernel serves every size; a stride known to be 0 or one element is compiled in, so the
-innermost loop of contiguous data vectorizes.
+innermost loop of contiguous data vectorizes. (Python calls an entry wrapped around this
+function, which takes the operands' array objects: ``runtime.entry_ir``.)
+
+A compaction (``x[mask]``) appends instead of storing at the loop position: where the
+mask operand is true, the value is computed and written at the cursor (its last operand,
+where this call's first value goes), which moves on by one.
 """
 from __future__ import annotations
 
@@ -20,7 +25,7 @@ from ...ir import build
 from ...ir.ops import OPS, REDUCE, Op
 from . import lowering, vecmath
 from .recipes import RECIPES
-from .runtime import BROADCAST, GENERAL, UNIT, identity as runtime_identity
+from .runtime import BROADCAST, GENERAL, UNIT, identity as runtime_identity, operand_count
 
 I64 = ir.IntType(64)
 PTR = ir.PointerType()
@@ -180,15 +185,16 @@ def emit(kernel, name: str, ndim: int, classes: tuple, reduced: tuple) -> str:
     builder = ir.IRBuilder(fn.append_basic_block("entry"))
     ctx = Ctx(builder)
     # operands: the inputs, the outputs (reductions' accumulators last), then the best
-    # value so far of each arg reduction (whose output is the best value's position)
+    # value so far of each arg reduction (whose output is the best value's position), then
+    # a compaction's cursor (where its next value goes)
     args = [n for n in kernel.outputs if n.op in lowering.ARG_REDUCTIONS]
-    nops = len(kernel.inputs) + len(kernel.outputs) + len(args)
+    nops = operand_count(kernel)
     acc_dt = {r: lowering.accumulator_dtype(r) for r in kernel.reductions}
     dtypes = [n.dtype for n in kernel.inputs] + \
         [n.dtype if n in args else acc_dt.get(n, n.dtype) for n in kernel.outputs] + \
-        [acc_dt[n] for n in args]
+        [acc_dt[n] for n in args] + ([np.dtype(np.int64)] if kernel.compact is not None else [])
     stores = [(len(kernel.inputs) + j, n) for j, n in enumerate(kernel.outputs)
-              if n not in acc_dt and n is not kernel.scan]
+              if n not in acc_dt and n is not kernel.scan and n is not kernel.compact]
     scan = [(len(kernel.inputs) + kernel.outputs.index(kernel.scan), kernel.scan)] \
         if kernel.scan is not None else []
     scan_dim = reduced.index(True) if scan and True in reduced else None
@@ -218,6 +224,9 @@ def emit(kernel, name: str, ndim: int, classes: tuple, reduced: tuple) -> str:
                 work = dt if dt.kind == "f" else src.dtype
                 v = ctx.cast(_operand(ctx, vals, src, src.dtype), src.dtype, work)
                 vals[n] = ctx.apply(lowering.lowering(n)[len("only:"):], [v], work)
+                continue
+            if n is kernel.compact:   # the value (appended where the mask is true)
+                vals[n] = vals[n.src[0]]
                 continue
             if n.op in REDUCE or n is kernel.scan:
                 src, dt = n.src[0], acc_dt.get(n, n.dtype)
@@ -274,6 +283,25 @@ def emit(kernel, name: str, ndim: int, classes: tuple, reduced: tuple) -> str:
         value = ctx.apply(token, [builder.select(first, ident, prev), v], k_dt)
         _store(builder, value, ptr, k_dt)
 
+    if kernel.compact is not None:
+        cursor = builder.alloca(I64, name="cursor")   # promoted to a register at O3
+        builder.store(builder.load(base[nops - 1], typ=I64), cursor)
+        mask_k = kernel.inputs.index(kernel.compact.src[1])
+        out_k = len(kernel.inputs) + kernel.outputs.index(kernel.compact)
+        out_size = ir.Constant(I64, kernel.compact.dtype.itemsize)
+
+    def append(ptrs):
+        """A compaction's step: where the mask is true, the value (computed there only)
+        goes to the output at the cursor, which moves on."""
+        with builder.if_then(_load(builder, ptrs[mask_k], np.dtype(bool))):
+            n = kernel.compact
+            value = body_values(ptrs)[n]
+            at_cursor = builder.load(cursor, typ=I64)
+            where = builder.gep(base[out_k], [builder.mul(at_cursor, out_size)],
+                                source_etype=ir.IntType(8))
+            _store(builder, value, where, n.dtype)
+            builder.store(builder.add(at_cursor, ir.Constant(I64, 1)), cursor)
+
     def level(d, ptrs, lo, hi, pos, first):
         """Loop over dim d from lo to hi with operand pointers ``ptrs``; ``pos``: the
         row-major position over the reduced dims of the enclosing loops (arg reductions);
@@ -307,7 +335,9 @@ def emit(kernel, name: str, ndim: int, classes: tuple, reduced: tuple) -> str:
         if d == scan_dim:
             first = builder.icmp_signed("==", i, ir.Constant(I64, 0))
         updated = []
-        if innermost:
+        if innermost and kernel.compact is not None:
+            append(inner)
+        elif innermost:
             vals = body_values(inner)
             for k, n in stores:
                 _store(builder, vals[n], inner[k], n.dtype)

@@ -67,6 +67,8 @@ def lowering(node) -> str | None:
         return None
     if node.op in SINGLE_ELEMENT:
         return entry(table, node.src[0].dtype.kind)
+    if node.op is Op.COMPRESS:
+        return entry(table, node.dtype.kind)
     if node.op in REDUCE or node.op in SCAN:
         return entry(table, accumulator_dtype(node).kind)
     ins, _ = loop_dtypes(node)
@@ -87,10 +89,14 @@ def can_fuse(node) -> str | None:
     table = OPS[node.op].llvm
     if node.op in VIEWS:
         return "a view (O(1), no copy): kernels read it in place"
+    if node.op is Op.RESHAPE:
+        return "a reshape: a view where NumPy makes one (O(1)), else NumPy's copy"
     if table is None:
         return f"{node.op} has no LLVM lowering"
     if node.dtype not in SUPPORTED or any(s.dtype not in SUPPORTED for s in node.src):
         return "dtype without native support"
+    if node.op is Op.COMPRESS:   # a compaction loop over the value's shape
+        return None if entry(table, node.dtype.kind) else f"{node.op} of {node.dtype}"
     if node.op in SCAN:
         if dict(node.arg)["axis"] is None and node.src[0].ndim != 1:
             return "a scan of the flattened array (runs on the interpreter)"

@@ -63,6 +63,18 @@ def identity(op, dtype, empty=False):
     return big if op in (Op.MIN, Op.ARGMIN) else small
 
 
+class InputChanged(ValueError):
+    """An input no longer has what the graph was recorded for (a mask's count): the
+    kernel must not run, and the interpreter would not give the recorded shape either."""
+
+
+def operand_count(kernel) -> int:
+    """A kernel's operands: its inputs, its outputs, the best value so far of each arg
+    reduction, and a compaction's cursor (emit's and the launcher's common order)."""
+    return len(kernel.inputs) + len(kernel.outputs) + \
+        sum(n.op in ARG_REDUCTIONS for n in kernel.outputs) + (kernel.compact is not None)
+
+
 def coalesce(shape, strides_per_op, reduced, itemsizes):
     """Drop size-1 dims and merge contiguous neighbours (same reducedness). A single
     element gets the layout of a contiguous one (so n=1 reuses the n=1000 kernel)."""
@@ -124,7 +136,10 @@ class Launcher:
             self.out_strides.append(tuple(0 if r else s for r, s in zip(self.reduced,
                                                                           strides)))
         for n in kernel.outputs:
-            if n not in kernel.reductions:
+            if n is kernel.compact:   # appended to at a cursor, not at loop positions
+                self.buffers.append((n.shape, n.dtype, None, None))
+                self.out_strides.append((0,) * len(shape))
+            elif n not in kernel.reductions:
                 self.buffers.append((shape, n.dtype, None, None))
                 self.out_strides.append(np.empty(shape, n.dtype).strides)
             elif n.op in ARG_REDUCTIONS:
@@ -138,6 +153,13 @@ class Launcher:
             dtype = n.src[0].dtype
             accumulator(dtype, identity(n.op, dtype))
         self.first_acc = len(kernel.outputs) - len(kernel.reductions)
+        if kernel.compact is not None:   # the last operand: where the next value goes
+            self.buffers.append(((1,), np.dtype(np.int64), 0, None))
+            self.out_strides.append((0,) * len(shape))
+            self.mask = kernel.inputs.index(kernel.compact.src[1])
+            # the mask covers the leading dims: read broadcast along the others
+            self.mask_shape = kernel.compact.src[1].shape + \
+                (1,) * (len(shape) - kernel.compact.src[1].ndim)
         self.templates = [np.full(shape if result_shape is None else result_shape, fill, dtype)
                           if fill is not None and math.prod(shape) <= 4096 else None
                           for shape, dtype, fill, result_shape in self.buffers]
@@ -187,6 +209,8 @@ class Launcher:
                 self._launch(arrays, region_outs, region, key, num_threads)
         else:
             arrays = [_array(memo[n]) for n in kernel.inputs]
+            if kernel.compact is not None:
+                arrays[self.mask] = arrays[self.mask].reshape(self.mask_shape)
             # the operands' shapes are the graph's (static): only their strides vary
             self._launch(arrays, outs, kernel.shape, tuple([a.strides for a in arrays]),
                          num_threads)
@@ -198,6 +222,10 @@ class Launcher:
         layout = self.layouts.get(key) or self._layout(arrays, shape, key)
         fn, shape, c_shape, c_strides, outer_reduced, parallel, _ = layout
         chunks = _chunks(shape[0], num_threads) if parallel and num_threads > 1 else ()
+        if self.kernel.compact is not None:
+            self._launch_compaction(fn, arrays, outs, shape, c_shape, c_strides, chunks,
+                                    num_threads)
+            return
         if len(chunks) <= 1:
             objects = _objects(arrays + outs)
             fn(0, shape[0], c_shape, objects.buffer_info()[0], c_strides)
@@ -215,6 +243,42 @@ class Launcher:
             f.result()
         if outer_reduced:
             self._combine(outs, privates)
+
+    def _launch_compaction(self, fn, arrays, outs, shape, c_shape, c_strides, chunks,
+                           num_threads):
+        """Each chunk of the loop appends from the number of values selected before it
+        (the mask is known before the loop: counted here), so the chunks write disjoint
+        parts of the output and it is the same with any number of threads."""
+        compact = self.kernel.compact
+        flat = arrays[self.mask].reshape(-1)   # the mask's values in the loop's (C) order
+        selected = np.count_nonzero(flat)
+        if selected != compact.shape[0]:   # the output would not hold them: never run
+            raise InputChanged(f"the boolean mask selects {selected} values, not the "
+                             f"{compact.shape[0]} it selected when x[mask] was recorded: "
+                             "it was modified in place since")
+        if len(chunks) <= 1:
+            chunks = [(0, shape[0])]
+        # the element where each chunk starts, in C order of the loop, then the values
+        # selected before it: whole mask entries (each selects ``repeat`` elements), and
+        # the part of the one it starts in
+        repeat = math.prod(self.kernel.shape[compact.src[1].ndim:])
+        inner = math.prod(shape[1:])
+        cursors = []
+        for lo, _ in chunks:
+            first = lo * inner
+            whole, part = divmod(first, repeat)
+            before = np.count_nonzero(flat[:whole]) * repeat + \
+                (part if part and flat[whole] else 0)
+            cursors.append(np.array([before], np.int64))
+        operands = [_objects(arrays + outs[:-1] + [c]) for c in cursors]
+        if len(chunks) == 1:
+            fn(0, shape[0], c_shape, operands[0].buffer_info()[0], c_strides)
+            return
+        futures = [pool(num_threads).submit(fn, lo, hi, c_shape, o.buffer_info()[0],
+                                            c_strides)
+                   for (lo, hi), o in zip(chunks, operands)]
+        for f in futures:
+            f.result()
 
     def _combine(self, outs, privates):
         """Fold each thread's partial accumulators into ``outs``, in chunk order."""

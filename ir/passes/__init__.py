@@ -3,9 +3,10 @@
 Later issues add pushdown and split to ``PIPELINE`` (fuse runs in the backend's plan).
 """
 from .decompose import decompose
+from .masks import push_into_compactions
 from .simplify import simplify
 
-PIPELINE = (simplify, decompose)
+PIPELINE = (simplify, decompose, push_into_compactions)
 
 
 def optimize(roots, passes=PIPELINE):
@@ -15,4 +16,4 @@ def optimize(roots, passes=PIPELINE):
     return roots
 
 
-__all__ = ["PIPELINE", "decompose", "optimize", "simplify"]
+__all__ = ["PIPELINE", "decompose", "optimize", "push_into_compactions", "simplify"]

@@ -16,7 +16,11 @@ Grouping, in two phases:
    is read inside the loop (it is known only when the loop ends). n-body's three force
    sums are one loop with three accumulators. So Black-Scholes' call and put, which
    share d1, d2 and the discount, are one loop reading four arrays and writing two.
-Kernels form a DAG. Every output has a reason, shown by ``explain``.
+A scan, and a boolean-mask compaction (``x[mask]``: a loop over ``x``'s shape appending,
+in C order, the values where the mask is true; ``passes.masks`` moves the arithmetic on
+the selected values before it), is a loop of its own: its producers fuse into it, but it
+merges with no other loop. Kernels form a DAG. Every output has a reason, shown by
+``explain``.
 """
 from __future__ import annotations
 
@@ -44,6 +48,10 @@ class Kernel:
     # never materialized; the loop runs once per region, each reading one part
     pieces: tuple = ()
     scan: Node | None = None     # a cumulative op (one of the outputs) along scan_axis
+    # a boolean-mask compaction (COMPRESS, the only output): the loop runs over its
+    # source's shape in C order and appends the values where the mask (an input, read
+    # broadcast along the trailing dims it lacks) is true
+    compact: Node | None = None
 
     @property
     def scan_axis(self) -> int | None:
@@ -108,10 +116,15 @@ def reduced_axes(node, ndim) -> tuple:
 
 
 class _Group:
-    __slots__ = ("members", "shape", "reduces", "scan")
+    __slots__ = ("members", "shape", "reduces", "scan", "compact")
 
-    def __init__(self, node, shape, reduces=(), scan=None):
+    def __init__(self, node, shape, reduces=(), scan=None, compact=None):
         self.members, self.shape, self.reduces, self.scan = [node], shape, list(reduces), scan
+        self.compact = compact
+
+    def solo(self) -> bool:
+        """A scan or a compaction: a loop whose order matters, merged with no other."""
+        return self.scan is not None or self.compact is not None
 
     def axes(self):
         """The reduced axes (None for an elementwise group)."""
@@ -143,11 +156,14 @@ def partition(roots, can_fuse, horizontal: bool = True) -> Plan:
         if n.op in SCAN:  # its producers fuse into its loop; its value is written out
             group_of[n] = _Group(n, n.src[0].shape, scan=n)
             continue
+        if n.op is Op.COMPRESS:   # its value's producers fuse in; the mask is read
+            group_of[n] = _Group(n, n.src[0].shape, compact=n)
+            continue
         groups = {id(g): g for g in map(group_of.get, consumers[n]) if g is not None}
         if n not in rootset and len(groups) == 1 and len(consumers[n]) == sum(
                 c in group_of for c in consumers[n]):
             (g,) = groups.values()
-            if g.shape == n.shape:
+            if g.shape == n.shape and (g.compact is None or n is not g.compact.src[1]):
                 group_of[n] = g
                 g.members.append(n)
                 continue
@@ -212,7 +228,7 @@ def _piecewise(n, consumers, group_of, rootset) -> bool:
                     # argmin/argmax count positions over the whole loop, not a region's;
                     # a scan carries its running value across regions
                     and not any(r.op in (Op.ARGMIN, Op.ARGMAX) for r in group_of[c].reduces)
-                    and group_of[c].scan is None
+                    and not group_of[c].solo()   # (a compaction appends in C order)
                     for c in consumers[n]))
 
 
@@ -236,11 +252,13 @@ def _kernel(g, position, consumers, rootset, piecewise=frozenset()) -> Kernel:
     for r in sorted(g.reduces, key=position.__getitem__):
         outputs.append(r)
         why.append("reduction output")
+    if g.compact is not None:
+        why[outputs.index(g.compact)] = "compaction output (its length is the mask's count)"
     pieces = tuple((k, dict(n.arg)["axis"], n.src) for k, n in enumerate(inputs)
                    if n in piecewise)
     return Kernel(tuple(outputs), tuple(body), tuple(inputs), g.shape,
                   tuple(o for o in outputs if o in g.reduces), tuple(why),
-                  pieces, g.scan)
+                  pieces, g.scan, g.compact)
 
 
 def _merge_horizontally(groups, group_of, order):
@@ -287,7 +305,7 @@ def _mergeable_pair(groups, reads, upstream):
     for i, a in enumerate(groups):
         for b in groups[i + 1:]:
             if a.shape != b.shape or (a.reduces and b.reduces and a.axes() != b.axes()) \
-                    or a.scan is not None or b.scan is not None:
+                    or a.solo() or b.solo():
                 continue
             ia, ib = id(a), id(b)
             if _blocked(ia, ib, a, reads, upstream) or _blocked(ib, ia, b, reads, upstream):

@@ -37,13 +37,13 @@ def test_streaming_reduction_is_one_kernel_reading_each_input_once():
 def test_boundaries_have_reasons():
     x = wnp.asarray(RNG.standard_normal((4, 5)))
     shared = wnp.exp(x)
-    out1, out2 = shared + 1, wnp.cumsum(shared)   # a flattened scan: the interpreter
+    out1, out2 = shared + 1, wnp.cumsum(shared)   # a scan of the flattened array
     plan = _plan(out1, out2)
-    (kernel,) = plan.kernels()  # exp and +1 in one loop, writing both
+    kernel, scan = plan.kernels()  # exp and +1 in one loop, writing both; then the scan
     reasons = {str(n.op): why for n, why in zip(kernel.outputs, kernel.why)}
     assert reasons == {"exp": "used by 1 node(s) outside this loop",
                        "add": "requested output"}
-    assert any("flattened" in r for r in plan.reasons.values())
+    assert scan.scan is not None and plan.reasons[scan.inputs[0]].startswith("a reshape")
 
 
 def _check(lazies, expected):
@@ -252,9 +252,13 @@ def test_scans_compile_with_their_producers_bit_exact(threads, monkeypatch):
                         got = numpy.asarray(lazy)
                         assert got.dtype == want.dtype and got.shape == want.shape
                         numpy.testing.assert_array_equal(got, want, strict=True)
-    flat = wnp.cumsum(wnp.asarray(x))   # axis=None of a 2-D array: the interpreter
-    assert not _plan(flat).kernels()
-    numpy.testing.assert_array_equal(numpy.asarray(flat), numpy.cumsum(x))
+    for y in (x, x.T, x[:, ::2]):   # axis=None of a 2-D array: the scan of its reshape
+        flat = wnp.cumsum(wnp.asarray(y))
+        (kernel,) = _plan(flat).kernels()
+        assert kernel.scan is not None and kernel.shape == (y.size,)
+        with weldish.config(backend="llvm"):
+            numpy.testing.assert_array_equal(numpy.asarray(flat), numpy.cumsum(y),
+                                             strict=True)
 
 
 def test_nanmin_nanmax_compile_and_warn_as_numpy_on_all_nan_slices():

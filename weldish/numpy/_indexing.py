@@ -2,8 +2,9 @@
 
 - basic keys (ints, slices, None, Ellipsis): a lazy *view* (NumPy returns a view);
 - one integer array (optionally after full slices): a lazy ``take`` along that axis;
-- one boolean mask over the leading dimensions: the mask is evaluated to learn the result
-  length (NumPy's result shape depends on the data), then a lazy ``compress``;
+- one boolean mask over the leading dimensions: the mask is evaluated (or copied) to learn
+  the result length (NumPy's result shape depends on the data), then a lazy ``compress``
+  (compiled as a compaction loop, with the arithmetic on the selected values);
 - any other key: NumPy indexes the evaluated array (recorded fallback).
 Assignment is functional: the array is rebound to ``setitem(old, value)``; a view writes
 into its base.
@@ -71,12 +72,10 @@ def _basic_view(x: LazyArray, key: tuple) -> LazyArray:
 
 
 def _mask(x: LazyArray, m) -> LazyArray:
-    if isinstance(m, LazyArray):
-        value = evaluate_many([m])[0]
-        node = m.node if m._base is None else build.input(value)
-    else:
-        value = m
-        node = build.input(m)
+    # NumPy reads the mask at the call: a private copy, so a later write into the mask
+    # (or into the array handed out for a lazy one) changes nothing, as in NumPy
+    value = np.array(evaluate_many([m])[0] if isinstance(m, LazyArray) else m)
+    node = build.input(value, source="mask")
     if value.ndim == 0 or value.ndim > x.ndim:
         raise Unsupported("0-d or over-long boolean index")
     for i, (n, k) in enumerate(zip(x.shape, value.shape)):
