@@ -289,8 +289,10 @@ SUMMING = ("sum", "mean", "nansum", "nanmean")
 
 def _magnitude(name, a, kwargs):
     """For sums: the sum of the terms' magnitudes, the scale of the rounding errors a sum
-    in another order makes (vector lanes, thread chunks; NumPy's own is pairwise)."""
-    if name not in SUMMING or np.dtype(a.dtype).kind != "f":
+    in another order makes (vector lanes, thread chunks; NumPy's own is pairwise). The
+    mean of integers is a float64 sum too."""
+    if name not in SUMMING or (np.dtype(a.dtype).kind != "f" and
+                               name not in ("mean", "nanmean")):
         return None
     with quiet():
         m = outcome(np.sum, np.abs(np.nan_to_num(np.asarray(a, dtype=np.float64))),
