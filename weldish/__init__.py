@@ -6,6 +6,7 @@
 
 See ``weldish.explain`` for the recorded graph, the optimized graph and the fallbacks.
 """
+from .annotate import annotate
 from .config import config
 from .evaluate import evaluate
 from .explain import explain
@@ -14,4 +15,4 @@ from .function import function
 from .lazy import LazyArray
 
 __version__ = "0.1.0"
-__all__ = ["LazyArray", "config", "evaluate", "explain", "fallbacks", "function", "__version__"]
+__all__ = ["LazyArray", "annotate", "config", "evaluate", "explain", "fallbacks", "function", "__version__"]

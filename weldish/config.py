@@ -13,6 +13,8 @@ _DEFAULTS = {
     # the first available backend (llvm when llvmlite works, else the interpreter)
     "backend": os.environ.get("WELDISH_BACKEND") or _available()[0],
     "num_threads": int(os.environ.get("WELDISH_NUM_THREADS", "0")) or (os.cpu_count() or 1),
+    # elements per piece of a split-annotation stage (weldish.split); 0: from the L2 size
+    "split_piece": int(os.environ.get("WELDISH_SPLIT_PIECE", "0")),
 }
 
 
@@ -28,8 +30,13 @@ SETTINGS = _Settings()
 class config:
     """Set options; as a context manager, restore the previous values on exit."""
 
-    def __init__(self, backend: str | None = None, num_threads: int | None = None):
+    def __init__(self, backend: str | None = None, num_threads: int | None = None,
+                 split_piece: int | None = None):
         new = {}
+        if split_piece is not None:  # elements per piece of a split stage; 0: automatic
+            if int(split_piece) < 0:
+                raise ValueError(f"split_piece must be >= 0, got {split_piece}")
+            new["split_piece"] = int(split_piece)
         if backend is not None:
             _get_backend(backend)  # unknown or unavailable: ValueError/RuntimeError now
             new["backend"] = backend

@@ -15,6 +15,7 @@ from .config import SETTINGS
 from .ir import passes, template
 from .ir.ops import Op
 from .ir.node import Node
+from .split.record import STATE as _SPLIT_STATE  # annotated calls recorded so far
 
 
 # (backend, graph structure) -> Prepared: a pipeline re-run on new arrays of the same
@@ -81,6 +82,12 @@ def run_nodes(nodes: list[Node]) -> list[np.ndarray]:
     if not nodes:
         return []
     RUNS += 1
+    # --- split annotations: a graph holding annotated calls runs by stages (weldish.split)
+    if _SPLIT_STATE["recorded"]:
+        from . import split
+        if split.has_calls(nodes):
+            return split.run(nodes)
+    # ---
     prepared, inputs = program_for(nodes)
     # an input's argument is (("buffer", buffer),)
     return run_program(prepared, [n.arg[0][1].data for n in inputs])

@@ -24,6 +24,10 @@ def explain(*arrays, names=None, show: bool = True, out=None) -> str:
         kernels = backend.plan(optimized)
         plan = [f"== kernels ({backend.name}): one loop each, boundaries and why",
                 format_plan(kernels, backend.notes(kernels))]
+    from . import split
+    stages = split.explain(nodes)   # annotated calls: stages and pipeline breaks
+    if stages is not None:
+        plan += ["== split stages (annotated calls, run by piece)", stages]
     text = "\n".join([
         f"== recorded graph ({len(nodes)} output(s))",
         format_graph(nodes, names),

@@ -13,7 +13,7 @@ from weldish.ir.ops import OPS, Op, OpDef, UFUNC_OPS
 from weldish.testing import Raised, outcome
 
 KINDS = {"input", "const", "leaf", "elementwise", "reduce", "scan", "movement", "index",
-         "linalg"}
+         "linalg", "call"}
 ALL_OPS = list(Op)
 
 
