@@ -155,8 +155,14 @@ class _Planner:
             self.join(node, k, axis)
             return
         reasons = []
-        for k, _ in self.candidates(node):
+        # the stages of its sources first (latest first), then any other stage of the same
+        # length (independent chains of calls pipelined together, Mozart's one DAG)
+        tried = [k for k, _ in self.candidates(node)]
+        tried += [k for k in reversed(range(len(self.stages))) if k not in tried]
+        for k in tried:
             if self.stages[k].length != spec.n:
+                if k not in dict(self.candidates(node)):
+                    continue
                 reasons.append(f"length {spec.n} != stage {k}'s {self.stages[k].length}")
                 continue
             why = self.fits(node, k, axis)
