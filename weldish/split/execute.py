@@ -42,7 +42,9 @@ def _l2_bytes() -> int:
 
 
 L2_BYTES = _l2_bytes()
-MIN_PIECE = 4096     # below this, the per-piece Python cost (a few us per step) dominates
+# Below this the per-call cost dominates: Black-Scholes of 28 annotated calls at 10M,
+# 1 thread, vs eager NumPy: 4096 -> 0.83x, 16384 -> 1.08x, 65536 -> 1.26x (measured)
+MIN_PIECE = 65536
 
 
 def piece_length(row_bytes: int) -> int:
