@@ -23,7 +23,8 @@ another array is not seen. A function is run the ordinary way at every call (sti
 still fused) when caching it could change an answer: its graph depends on the data (it
 evaluates a value while traced: ``if x.sum() > 0``, a fallback to NumPy), it writes into an
 argument (the write reaches the caller, as in NumPy), or it returns arguments, views, or
-values other than arrays and immutable Python scalars.
+values other than arrays and immutable Python scalars; so is one that calls annotated
+black boxes (``weldish.annotate``), whose calls run piece by piece by stages.
 """
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ import numpy as np
 
 from .config import SETTINGS
 from .ir import build
-from .ir.node import canon
+from .ir.node import canon, toposort
 from .ir.ops import Op
 from .lazy import LazyArray
 
@@ -123,8 +124,8 @@ def _prepare(given, leaves, rebuild, nargs):
             any(x._base is not None or x._node.op is Op.INPUT for x in lazies):
         return None   # arrays, views or inputs handed out: their identity matters
     roots = list(dict.fromkeys(x._node for x in lazies))
-    if not roots:
-        return None
+    if not roots or any(n.op is Op.CALL for n in toposort(roots)):
+        return None   # (annotated calls run by stages, piece by piece: weldish.split)
     prepared, inputs = ev.program_for(roots)
     position = {id(a): i for i, a, _ in given}
     bind = []

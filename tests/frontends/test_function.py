@@ -175,3 +175,21 @@ def test_two_results_of_one_value_are_two_arrays(rng):
         x, y = f(a)
         x[0] = -5.0
         assert y[0] == a[0] + 1
+
+
+def test_annotated_calls_still_run_by_pieces(rng):
+    from weldish.annotate import ArraySplit
+
+    calls = []
+
+    @weldish.annotate(ArraySplit(), returns=ArraySplit())
+    def scaled(a):
+        calls.append(len(a))
+        return a * 3.0
+
+    f = weldish.function(lambda a: scaled(a) + 1.0)
+    a = rng.random(1000)
+    with weldish.config(split_piece=256):
+        for _ in range(2):
+            assert_same(f(a), a * 3.0 + 1.0)
+    assert max(calls) <= 256   # pieces (and the one-element probes), never the whole
