@@ -2,6 +2,7 @@
 
     weldish.config(backend="interp")            # set for the rest of the program
     with weldish.config(num_threads=1): ...     # set inside the block, restored after
+    weldish.config(scheduler=client)            # split stages as Dask tasks ("local": back)
 """
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ _DEFAULTS = {
     "num_threads": int(os.environ.get("WELDISH_NUM_THREADS", "0")) or (os.cpu_count() or 1),
     # elements per piece of a split-annotation stage (weldish.split); 0: from the L2 size
     "split_piece": int(os.environ.get("WELDISH_SPLIT_PIECE", "0")),
+    # where split-annotation stages run: "local" (thread pool), "dask" (the default
+    # dask.distributed client) or a dask.distributed.Client (weldish.split.distributed_exec)
+    "scheduler": "local",
 }
 
 
@@ -31,8 +35,12 @@ class config:
     """Set options; as a context manager, restore the previous values on exit."""
 
     def __init__(self, backend: str | None = None, num_threads: int | None = None,
-                 split_piece: int | None = None):
+                 split_piece: int | None = None, scheduler=None):
         new = {}
+        if scheduler is not None:  # checked now: 'dask' without dask.distributed raises
+            from .split.distributed_exec import check
+            check(scheduler)
+            new["scheduler"] = scheduler
         if split_piece is not None:  # elements per piece of a split stage; 0: automatic
             if int(split_piece) < 0:
                 raise ValueError(f"split_piece must be >= 0, got {split_piece}")

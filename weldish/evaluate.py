@@ -48,10 +48,10 @@ def _prepare(backend, key, nodes: list[Node], inputs: list[Node]) -> Prepared:
     return prepared
 
 
-def program_for(nodes: list[Node]) -> tuple[Prepared, list[Node]]:
-    """The prepared program computing ``nodes`` on the configured backend, and the graph's
-    input nodes in the order its placeholders are bound."""
-    backend = backends.get(SETTINGS.backend)
+def program_for(nodes: list[Node], backend: str | None = None) -> tuple[Prepared, list[Node]]:
+    """The prepared program computing ``nodes`` on the configured backend (or the one
+    named), and the graph's input nodes in the order its placeholders are bound."""
+    backend = backends.get(backend or SETTINGS.backend)
     key, inputs = template.structure(nodes)
     key = (backend, key)  # the object: a name may be registered again (tests)
     return _PROGRAMS.get(key) or _prepare(backend, key, nodes, inputs), inputs
@@ -76,8 +76,9 @@ def run_program(prepared: Prepared, arrays) -> list[np.ndarray]:
     return values
 
 
-def run_nodes(nodes: list[Node]) -> list[np.ndarray]:
-    """Fresh values of ``nodes`` (distinct nodes): one optimized pass, shared work once."""
+def run_nodes(nodes: list[Node], scheduler=None) -> list[np.ndarray]:
+    """Fresh values of ``nodes`` (distinct nodes): one optimized pass, shared work once.
+    ``scheduler``: where split stages run (None: ``config(scheduler=...)``)."""
     global RUNS
     if not nodes:
         return []
@@ -86,15 +87,28 @@ def run_nodes(nodes: list[Node]) -> list[np.ndarray]:
     if _SPLIT_STATE["recorded"]:
         from . import split
         if split.has_calls(nodes):
-            return split.run(nodes)
+            return split.run(nodes, _client(scheduler))
     # ---
     prepared, inputs = program_for(nodes)
     # an input's argument is (("buffer", buffer),)
     return run_program(prepared, [n.arg[0][1].data for n in inputs])
 
 
-def evaluate_many(lazies) -> list[np.ndarray]:
-    """NumPy values of lazy arrays, computed in one pass; views stay views of their base."""
+def _client(scheduler):
+    """The dask.distributed Client split stages run on; None: the local thread pool."""
+    scheduler = SETTINGS.scheduler if scheduler is None else scheduler
+    if isinstance(scheduler, str) and scheduler == "local":
+        return None
+    from .split.distributed_exec import client_for
+    return client_for(scheduler)
+
+
+def evaluate_many(lazies, scheduler=None) -> list[np.ndarray]:
+    """NumPy values of lazy arrays, computed in one pass; views stay views of their base.
+    ``scheduler``: as ``evaluate``."""
+    if scheduler is not None:  # an unknown scheduler, or 'dask' without it: raise now
+        from .split.distributed_exec import check
+        check(scheduler)
     pending = {}
     for x in lazies:
         while x._base is not None:
@@ -103,7 +117,7 @@ def evaluate_many(lazies) -> list[np.ndarray]:
             pending[id(x)] = x
     if pending:
         roots = list(pending.values())
-        for r, v in zip(roots, run_nodes([r._node for r in roots])):
+        for r, v in zip(roots, run_nodes([r._node for r in roots], scheduler)):
             r._materialize(v)
     return [_value_of(x) for x in lazies]
 
@@ -124,18 +138,26 @@ def _value_of(x):
 _LAZY = []  # [LazyArray], filled on first use (weldish.lazy imports this module)
 
 
-def evaluate(*arrays):
+def evaluate(*arrays, scheduler=None):
     """Evaluate lazy arrays together (one optimized pass, shared work done once).
 
     Returns one NumPy array for one argument, a tuple for several; non-lazy arguments are
-    returned unchanged.
+    returned unchanged. ``scheduler``: where the stages of annotated calls run (see
+    ``weldish.annotate``): "local" (this process's thread pool), "dask" (the default
+    ``dask.distributed`` client) or a ``dask.distributed.Client``: each stage's pieces
+    become Dask tasks; the rest of the graph is computed here. Default:
+    ``weldish.config(scheduler=...)``, "local".
     """
+    if scheduler is not None:
+        from .split.distributed_exec import check
+        check(scheduler)
     if not _LAZY:
         from .lazy import LazyArray
         _LAZY.append(LazyArray)
     lazy = _LAZY[0]
     if len(arrays) == 1:
-        return evaluate_many(arrays)[0] if isinstance(arrays[0], lazy) else arrays[0]
+        return (evaluate_many(arrays, scheduler)[0] if isinstance(arrays[0], lazy)
+                else arrays[0])
     lazies = [a for a in arrays if isinstance(a, lazy)]
-    values = dict(zip(map(id, lazies), evaluate_many(lazies)))
+    values = dict(zip(map(id, lazies), evaluate_many(lazies, scheduler)))
     return tuple(values.get(id(a), a) for a in arrays)

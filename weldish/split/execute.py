@@ -93,20 +93,23 @@ def _with_range(e: BaseException, start, end, what):
     return new
 
 
-def run_pieces(n, plen, fn, what="an annotated call", first_serial=False):
+def run_pieces(n, plen, fn, what="an annotated call", first_serial=False, threads=None,
+               offset=0):
     """``[fn(k, start, end)]`` over the pieces of [0, n), on the pool, in piece order.
     ``first_serial``: the first piece (and a shorter last one) run on the calling thread
-    first (they prepare what the others reuse: compiled kernels)."""
+    first (they prepare what the others reuse: compiled kernels). ``threads``: the pool's
+    size (default ``config(num_threads=...)``); ``offset``: added to the ranges an error
+    names (a part of a larger range, as a Dask task runs)."""
     pieces = ranges(n, plen)
     results = [None] * len(pieces)
-    threads = SETTINGS.num_threads
+    threads = threads or SETTINGS.num_threads
 
     def one(k):
         start, end = pieces[k]
         try:
             results[k] = fn(k, start, end)
         except Exception as e:
-            raise _with_range(e, start, end, what) from e
+            raise _with_range(e, start + offset, end + offset, what) from e
 
     serial = []
     if first_serial or threads <= 1 or len(pieces) == 1:
@@ -185,8 +188,9 @@ class _Programs:
     """The prepared program of each elementwise run, per piece length (built on the
     calling thread: pieces only look them up)."""
 
-    def __init__(self, stage):
+    def __init__(self, stage, backend=None):
         self.stage = stage
+        self.backend = backend   # a backend's name; None: config(backend=...)
         self.cache = {}
 
     def get(self, seg, length):
@@ -223,7 +227,7 @@ class _Programs:
                         binding[holders[key]] = key
                     srcs.append(holders[key])
             new[m] = Node(m.op, m.dtype, piece_shape(m.shape, stage.axis[m]), srcs, m.arg)
-        prepared, inputs = program_for([new[r] for r in seg.roots])
+        prepared, inputs = program_for([new[r] for r in seg.roots], self.backend)
         return prepared, [binding[i] for i in inputs]
 
 
@@ -241,9 +245,25 @@ def _check(node, value, shape, where):
 
 def run_stage(stage, values: dict):
     """Compute the stage's outputs by piece; adds them to ``values``."""
+    split_out, partials = compute_stage(stage, values, piece_length(row_bytes(stage)))
+    values.update(split_out)
+    merge_partials(stage, partials, values)
+
+
+def merge_partials(stage, partials, values: dict):
+    """The merged outputs (``Reduce``) from their pieces' results, folded in piece order."""
+    merged = [o for o in stage.outputs if stage.axis[o] is None]
+    for o, parts in zip(merged, partials):
+        values[o] = _check(o, spec_reduce(o).combine(parts), o.shape, "the merged result")
+
+
+def compute_stage(stage, values: dict, plen: int, threads=None, offset=0, backend=None):
+    """The stage's outputs over [0, stage.length) by pieces of ``plen``: ({split output:
+    its whole value}, [the pieces' results, in piece order, per merged output]).
+    ``threads``, ``offset``: as ``run_pieces``; ``backend``: a backend's name (default
+    ``config(backend=...)``)."""
     n = stage.length
-    plen = piece_length(row_bytes(stage))
-    programs = _Programs(stage)
+    programs = _Programs(stage, backend)
     for seg in stage.segments:   # prepared on this thread, for each piece length
         if seg.kind == "elementwise":
             for length in {e - s for s, e in ranges(n, plen)}:
@@ -296,24 +316,28 @@ def run_stage(stage, values: dict):
             _slice(full, stage.axis[o], start, end)[...] = vals[o]
         return [vals[o] for o in merged]
 
-    pieces = run_pieces(n, plen, piece, what=f"stage {stage.index}", first_serial=True)
-    values.update(split_out)
-    for j, o in enumerate(merged):
-        combined = spec_reduce(o).combine([p[j] for p in pieces])
-        values[o] = _check(o, combined, o.shape, "the merged result")
+    pieces = run_pieces(n, plen, piece, what=f"stage {stage.index}", first_serial=True,
+                        threads=threads, offset=offset)
+    return split_out, [[p[j] for p in pieces] for j in range(len(merged))]
 
 
 def spec_reduce(node):
     return dict(node.arg)["call"].reduce
 
 
-def run(nodes) -> list:
-    """Values of ``nodes`` (a graph with annotated calls): stages by piece, the rest whole."""
+def run(nodes, scheduler=None) -> list:
+    """Values of ``nodes`` (a graph with annotated calls): stages by piece, the rest whole.
+    ``scheduler``: None (this process's thread pool) or a ``dask.distributed.Client`` (the
+    stages' pieces as Dask tasks, ``weldish.split.distributed_exec``)."""
     sp = plan(nodes)
     values: dict = {}
+    stage_runner = run_stage
+    if scheduler is not None:
+        from .distributed_exec import stage_runner_for
+        stage_runner = stage_runner_for(scheduler)
     for stage in sp.stages:
         evaluate_whole(stage.inputs, values)
-        run_stage(stage, values)
+        stage_runner(stage, values)
     evaluate_whole(nodes, values)
     out, seen = [], set()
     for node in nodes:
@@ -342,4 +366,5 @@ def has_calls(nodes) -> bool:
     return False
 
 
-__all__ = ["run", "has_calls", "run_pieces", "piece_length", "evaluate_whole"]
+__all__ = ["run", "has_calls", "run_pieces", "piece_length", "evaluate_whole",
+           "compute_stage", "merge_partials"]
