@@ -648,6 +648,36 @@ SCAN = frozenset(op for op, d in OPS.items() if d.kind == "scan")
 NO_IDENTITY = frozenset({Op.MIN, Op.MAX, Op.ARGMIN, Op.ARGMAX, Op.NANMIN, Op.NANMAX,
                          Op.NANARGMIN, Op.NANARGMAX})
 
+# How partial results of a reduction (or scan) combine, for backends that split one over
+# threads or blocks: the ufunc folding two partials. argmin/argmax carry (best value,
+# position) pairs instead: a later partial wins only where it is strictly better (or the
+# first NaN), so the first position of the best value is kept, as NumPy's.
+COMBINE = {Op.SUM: np.add, Op.PROD: np.multiply, Op.MIN: np.minimum, Op.MAX: np.maximum,
+           Op.ANY: np.logical_or, Op.ALL: np.logical_and, Op.NANMIN: np.fmin,
+           Op.NANMAX: np.fmax, Op.CUMSUM: np.add, Op.CUMPROD: np.multiply}
+
+
+def start_value(op: Op, dtype, empty: bool = False):
+    """An accumulator's first value in ``dtype``: what combining with changes nothing
+    (argmin/argmax: the best value's, before any element)."""
+    dtype = np.dtype(dtype)
+    kind = dtype.kind
+    if op in (Op.NANMIN, Op.NANMAX):
+        return np.nan   # fmin/fmax: NaN gives way to any number
+    if op in (Op.SUM, Op.CUMSUM):
+        # -0.0 + -0.0 is -0.0: a sum of negative zeros stays one (NumPy's empty sum: +0.0)
+        return -0.0 if kind == "f" and not empty else 0
+    if op in (Op.PROD, Op.CUMPROD):
+        return 1
+    if op in (Op.ANY, Op.ALL):
+        return op is Op.ALL
+    largest = op in (Op.MIN, Op.ARGMIN)   # min: start from the largest value, max: smallest
+    if kind == "f":
+        return np.inf if largest else -np.inf
+    if kind in "iu":
+        return np.iinfo(dtype).max if largest else np.iinfo(dtype).min
+    return largest   # bool: True is the largest
+
 
 def call(op: Op, values, arg):
     """Run the oracle for one op: the definition of its semantics."""

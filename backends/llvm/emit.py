@@ -22,10 +22,10 @@ import llvmlite.ir as ir
 import numpy as np
 
 from ...ir import build
-from ...ir.ops import OPS, REDUCE, Op
+from ...ir.ops import OPS, REDUCE, Op, start_value
 from . import lowering, vecmath
 from .recipes import RECIPES
-from .runtime import BROADCAST, GENERAL, UNIT, identity as runtime_identity, operand_count
+from .runtime import BROADCAST, GENERAL, UNIT, operand_count
 
 I64 = ir.IntType(64)
 PTR = ir.PointerType()
@@ -278,7 +278,7 @@ def emit(kernel, name: str, ndim: int, classes: tuple, reduced: tuple) -> str:
         step = stride[scan[0][0]][scan_dim] if scan_dim is not None else ir.Constant(I64, 0)
         before = builder.gep(ptr, [builder.neg(step)], source_etype=ir.IntType(8))
         prev = _load(builder, builder.select(first, ptr, before), k_dt)
-        ident = ctx.const(runtime_identity(n.op, k_dt), k_dt)
+        ident = ctx.const(start_value(n.op, k_dt), k_dt)
         token = lowering.entry(OPS[n.op].llvm, np.dtype(k_dt).kind)
         value = ctx.apply(token, [builder.select(first, ident, prev), v], k_dt)
         _store(builder, value, ptr, k_dt)

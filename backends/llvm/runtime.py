@@ -16,7 +16,7 @@ import math
 import os
 import numpy as np
 
-from ...ir.ops import Op
+from ...ir.ops import COMBINE, Op, start_value
 from ...ir.passes.fuse import reduced_axes
 from .lowering import ARG_REDUCTIONS
 
@@ -27,11 +27,6 @@ BROADCAST, UNIT, GENERAL = 0, 1, 2
 # Below this many elements a kernel runs on the calling thread (thread hand-off costs
 # more than it saves).
 PARALLEL_THRESHOLD = int(os.environ.get("WELDISH_PARALLEL_THRESHOLD", 1 << 16))
-
-IDENTITY = {Op.SUM: 0, Op.PROD: 1, Op.ANY: False, Op.ALL: True}
-COMBINE = {Op.SUM: np.add, Op.PROD: np.multiply, Op.MIN: np.minimum, Op.MAX: np.maximum,
-           Op.ANY: np.logical_or, Op.ALL: np.logical_and, Op.NANMIN: np.fmin,
-           Op.NANMAX: np.fmax}
 
 _pool = None  # a concurrent.futures.ThreadPoolExecutor, made on first parallel use
 _pool_size = 0
@@ -45,22 +40,6 @@ def pool(n: int):
             _pool.shutdown(wait=False)
         _pool, _pool_size = ThreadPoolExecutor(n, thread_name_prefix="weldish"), n
     return _pool
-
-
-def identity(op, dtype, empty=False):
-    """A reduction's (or scan's) starting value: what combining with changes nothing."""
-    dtype = np.dtype(dtype)
-    op = {Op.CUMSUM: Op.SUM, Op.CUMPROD: Op.PROD}.get(op, op)
-    if op in (Op.NANMIN, Op.NANMAX):
-        return np.nan  # fmin/fmax reductions: NaN gives way to any number
-    if op is Op.SUM and dtype.kind == "f" and not empty:
-        return -0.0  # the additive identity: a sum of -0.0s stays -0.0 (NumPy: +0.0 if empty)
-    if op in IDENTITY:
-        return IDENTITY[op]
-    big = np.inf if dtype.kind == "f" else (np.iinfo(dtype).max if dtype.kind in "iu" else True)
-    small = -np.inf if dtype.kind == "f" else (np.iinfo(dtype).min if dtype.kind in "iu"
-                                               else False)
-    return big if op in (Op.MIN, Op.ARGMIN) else small
 
 
 class InputChanged(ValueError):
@@ -146,12 +125,12 @@ class Launcher:
                 accumulator(n.dtype, 0, n.shape)   # the index of the best value so far
             else:
                 dtype = np.dtype(bool) if n.op in (Op.ANY, Op.ALL) else n.dtype
-                accumulator(dtype, identity(n.op, dtype, self.empty), n.shape)
+                accumulator(dtype, start_value(n.op, dtype, self.empty), n.shape)
         # then the best value so far of each arg reduction (operands after the outputs)
         self.args = [n for n in kernel.outputs if n.op in ARG_REDUCTIONS]
         for n in self.args:
             dtype = n.src[0].dtype
-            accumulator(dtype, identity(n.op, dtype))
+            accumulator(dtype, start_value(n.op, dtype))
         self.first_acc = len(kernel.outputs) - len(kernel.reductions)
         if kernel.compact is not None:   # the last operand: where the next value goes
             self.buffers.append(((1,), np.dtype(np.int64), 0, None))
