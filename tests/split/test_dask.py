@@ -119,6 +119,15 @@ def test_chain_of_calls_and_lazy_numpy(client):
                          np.log(X * 3 - 0.1) + Y, np.power(np.log(np.add(np.exp(X), Y)), 3)])
 
 
+def test_the_clients_backend_runs_on_the_workers(client):
+    def make():
+        x = wnp.asarray(X)
+        return log(exp(x) * 2 + 1) - x, total(wnp.sqrt(x))
+    with weldish.config(backend="interp"):
+        local, remote = both(make, client)
+    same(local, remote, [np.log(np.exp(X) * 2 + 1) - X, np.sum(np.sqrt(X))])
+
+
 def test_reductions_merge_in_piece_order(client):
     def make():
         d = exp(wnp.asarray(X)) - wnp.asarray(Y)
@@ -238,7 +247,8 @@ def test_a_task_carries_json_and_the_user_functions_only():
     # the loaded stage on a piece computes what the local executor computes on it
     values = {n: dict(n.arg)["buffer"].data for n in stage.inputs}
     arrays = [values[s][:1000] if a is not None else values[s] for s, a in slots]
-    outs, parts = run_task(text, objects, 0, 256, weldish.config.current()["backend"],
+    import cloudpickle
+    outs, parts = run_task(text, cloudpickle.dumps(objects), 0, 256, weldish.config.current()["backend"],
                            np.geterr(), *arrays)
     np.testing.assert_allclose(outs[0], np.power(np.exp(X[:1000]) * 2, 2) + Y[:1000],
                                rtol=1e-12)

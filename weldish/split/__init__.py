@@ -3,7 +3,9 @@
 ``record``: a call of an ``@weldish.annotate``'d function becomes ``call`` nodes of the
 lazy graph (or runs at the call, see ``weldish.annotate``); ``plan``: split-type inference
 over the graph, stages and pipeline breaks; ``execute``: the local executor (pieces on a
-thread pool). ``weldish.evaluate.run_nodes`` hands graphs holding calls to ``run``.
+thread pool); ``distributed_exec``: the Dask executor (a stage's pieces as tasks of a
+``dask.distributed`` client). ``weldish.evaluate.run_nodes`` hands graphs holding calls to
+``run``.
 """
 from __future__ import annotations
 

@@ -10,8 +10,10 @@ What a task carries:
   the graph of its members (``weldish.ir.serialize``, weldish's own ops as JSON, never
   pickled) and how it runs (each member's split axis, its segments, its outputs);
 - a side list of Python objects the JSON refers to by index: the annotated functions
-  (and call arguments that are not plain JSON scalars), shipped as Dask ships functions
-  (cloudpickle);
+  (and call arguments that are not plain JSON scalars), cloudpickled as Dask ships
+  functions (by value for ``__main__`` and modules registered with
+  ``cloudpickle.register_pickle_by_value``), unpickled in the task: a function that does
+  not load on the worker is the task's error, with its range;
 - the input slices of the task's range (values read whole: whole), inline in the task,
   so a task retried after its worker died still has its data.
 
@@ -27,13 +29,20 @@ Errors: a piece that raises reaches the caller with the piece's range in the mes
 first failing piece in range order); a task lost with its worker is run again by Dask.
 NumPy floating-point settings (``np.errstate``) are applied on the worker; warnings are
 emitted in the worker's process (its log), not replayed on the client.
+
+A worker with several threads runs tasks side by side, but a task that runs a document
+for the first time in its process runs alone: it compiles and loads kernels, and the llvm
+backend's loading (MCJIT ``finalize_object``) is not safe while another thread runs
+kernels (the local executor's first serial piece avoids the same thing).
 """
 from __future__ import annotations
 
 import json
 import sys
+import threading
 import uuid
 import warnings
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -244,11 +253,57 @@ def load_stage(text: str, objects, arrays) -> tuple[Stage, dict]:
 
 
 # --- on a worker ----------------------------------------------------------------------------
-def run_task(text, objects, offset, plen, backend, errstate, *arrays):
-    """One Dask task: the stage's range [offset, offset + length) by pieces of ``plen``.
-    Returns ([split outputs' values], [pieces' results per merged output])."""
+class _FirstRuns:
+    """Tasks of documents run before in this process run side by side; the first task of
+    a document runs alone (it loads kernels: see the module docstring)."""
+    WARM_LIMIT = 4096
+
+    def __init__(self):
+        self.cond = threading.Condition()
+        self.running_warm = 0
+        self.first_running = False
+        self.warm: set = set()
+
+    @contextmanager
+    def run(self, key):
+        with self.cond:
+            first = key not in self.warm
+            if first:
+                self.cond.wait_for(lambda: not self.first_running and not self.running_warm)
+                self.first_running = True
+            else:
+                self.cond.wait_for(lambda: not self.first_running)
+                self.running_warm += 1
+        try:
+            yield
+        finally:
+            with self.cond:
+                if first:
+                    self.first_running = False
+                    if len(self.warm) >= self.WARM_LIMIT:
+                        self.warm.clear()
+                    self.warm.add(key)
+                else:
+                    self.running_warm -= 1
+                self.cond.notify_all()
+
+
+_FIRST_RUNS = _FirstRuns()
+
+
+def run_task(text, blob, offset, plen, backend, errstate, *arrays):
+    """One Dask task: the stage's range [offset, offset + length) by pieces of ``plen``;
+    ``blob``: the side list, cloudpickled. Returns ([split outputs' values], [pieces'
+    results per merged output])."""
+    import cloudpickle
+    try:
+        objects = cloudpickle.loads(blob)
+    except Exception as e:
+        length = json.loads(text).get("length", 0)
+        raise execute._with_range(e, offset, offset + length, "loading the annotated "
+                                  "functions on a Dask worker") from e
     stage, values = load_stage(text, objects, arrays)
-    with np.errstate(**errstate):
+    with _FIRST_RUNS.run((text, plen, backend)), np.errstate(**errstate):
         split_out, partials = execute.compute_stage(stage, values, plen, threads=1,
                                                     offset=offset, backend=backend)
     return [split_out[o] for o in stage.outputs if stage.axis[o] is not None], partials
@@ -269,6 +324,7 @@ def task_ranges(n: int, plen: int, client) -> list:
 def run_stage(client, stage: Stage, values: dict):
     """Compute the stage's outputs as Dask tasks; adds them to ``values``."""
     distributed = require()
+    import cloudpickle
     plen = execute.piece_length(execute.row_bytes(stage))
     tasks = task_ranges(stage.length, plen, client)
     documents = {}
@@ -280,15 +336,16 @@ def run_stage(client, stage: Stage, values: dict):
     for lo, hi in tasks:
         length = hi - lo
         if length not in documents:
-            documents[length] = stage_document(stage, length)
-        text, objects, slots = documents[length]
+            text, objects, slots = stage_document(stage, length)
+            documents[length] = text, cloudpickle.dumps(objects), slots
+        text, blob, slots = documents[length]
         arrays = [values[s] if a is None else execute._slice(values[s], a, lo, hi)
                   for s, a in slots]
         with warnings.catch_warnings():
             # the slices are in the task on purpose (a retried task still has its data):
             # Dask's advice against large graphs does not apply
             warnings.filterwarnings("ignore", "Sending large graph", UserWarning)
-            futures.append(client.submit(run_task, text, objects, lo, plen, backend,
+            futures.append(client.submit(run_task, text, blob, lo, plen, backend,
                                          errstate, *arrays, pure=False,
                                          key=f"weldish-stage{stage.index}-{lo}-{hi}-{token}"))
     distributed.wait(futures)
