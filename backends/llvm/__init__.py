@@ -6,6 +6,7 @@ Compiled kernels are cached in memory by structure and layout, never by size.
 """
 from __future__ import annotations
 
+import threading
 import warnings
 
 from ...ir.interpret import as_array, evaluate_node
@@ -23,6 +24,7 @@ class LLVMBackend:
         self._functions: dict = {}   # (kernel signature, layout) -> compiled kernel
         self.failed: dict = {}       # kernel signature -> why it did not compile
         self._retired: list = []
+        self._lock = threading.Lock()
 
     def available(self) -> bool:
         try:
@@ -33,9 +35,14 @@ class LLVMBackend:
 
     @property
     def jit(self):
+        """The process' one engine, made on first use. Made under a lock: two threads
+        evaluating at once would otherwise each make one, and the engine that lost the
+        race would be freed, its kernels' code unmapped while still in use (a crash)."""
         if self._jit is None:
-            from .jit import Jit
-            self._jit = Jit()
+            with self._lock:
+                if self._jit is None:
+                    from .jit import Jit
+                    self._jit = Jit()
         return self._jit
 
     def reset(self, cache_dir=None):

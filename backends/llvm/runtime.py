@@ -14,6 +14,7 @@ import ctypes
 import itertools
 import math
 import os
+import threading
 import numpy as np
 
 from ...ir.ops import COMBINE, Op, start_value
@@ -28,18 +29,21 @@ BROADCAST, UNIT, GENERAL = 0, 1, 2
 # more than it saves).
 PARALLEL_THRESHOLD = int(os.environ.get("WELDISH_PARALLEL_THRESHOLD", 1 << 16))
 
-_pool = None  # a concurrent.futures.ThreadPoolExecutor, made on first parallel use
-_pool_size = 0
+_pools: dict = {}   # threads -> a concurrent.futures.ThreadPoolExecutor, made on first use
+_pools_lock = threading.Lock()
 
 
 def pool(n: int):
-    global _pool, _pool_size
-    from concurrent.futures import ThreadPoolExecutor  # not on a new process' first call
-    if _pool is None or _pool_size != n:
-        if _pool is not None:
-            _pool.shutdown(wait=False)
-        _pool, _pool_size = ThreadPoolExecutor(n, thread_name_prefix="weldish"), n
-    return _pool
+    """The persistent pool of ``n`` threads. One per size, never shut down: another
+    thread may be running chunks on a pool of another size (``config`` per block)."""
+    found = _pools.get(n)
+    if found is None:
+        from concurrent.futures import ThreadPoolExecutor  # not on a first call's path
+        with _pools_lock:
+            found = _pools.get(n)
+            if found is None:
+                found = _pools[n] = ThreadPoolExecutor(n, thread_name_prefix="weldish")
+    return found
 
 
 class InputChanged(ValueError):
