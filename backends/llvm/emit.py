@@ -25,7 +25,7 @@ from ...ir import build
 from ...ir.ops import OPS, REDUCE, Op, start_value
 from . import lowering, vecmath
 from .recipes import RECIPES
-from .runtime import BROADCAST, GENERAL, UNIT, operand_count
+from .runtime import BROADCAST, UNIT, operand_count
 
 I64 = ir.IntType(64)
 PTR = ir.PointerType()

@@ -12,7 +12,7 @@ import time
 import numpy as np
 
 from .. import fallback
-from ..annotate import (ArraySplit, Broadcast, DataFrameSplit, Generic, Mut, Reduce,
+from ..annotate import (ArraySplit, DataFrameSplit, Generic, Mut, Reduce,
                         resolve_generic)
 from ..ir import build
 from ..ir import dtypes as dt
