@@ -13,6 +13,7 @@ from .explain import explain
 from .fallback import LOG as fallbacks
 from .function import function
 from .lazy import LazyArray
+from .lifecycle import hooks
 
 __version__ = "0.1.0"
-__all__ = ["LazyArray", "annotate", "config", "evaluate", "explain", "fallbacks", "function", "__version__"]
+__all__ = ["LazyArray", "annotate", "config", "evaluate", "explain", "fallbacks", "function", "hooks", "__version__"]
