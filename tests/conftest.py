@@ -1,6 +1,8 @@
 """Session settings: kernels the tests compile go to a disk cache of their own, unless the
 caller chose one with WELDISH_CACHE_DIR (CI shares one directory between its two runs, so
-the second run loads its kernels from disk: the suite passes with the cache cold and warm)."""
+the second run loads its kernels from disk: the suite passes with the cache cold and warm).
+The suite runs on pytest-xdist workers (``-n auto`` in pyproject.toml); the workers inherit
+the cache directory chosen here by the controller, so they share one disk cache."""
 import atexit
 import os
 import shutil
@@ -11,17 +13,34 @@ if "WELDISH_CACHE_DIR" not in os.environ:
     os.environ["WELDISH_CACHE_DIR"] = _dir
     atexit.register(shutil.rmtree, _dir, ignore_errors=True)
 
+_COUNTS = [0, 0, 0]  # kernels compiled, loaded from disk, disk entries rejected
 
-def pytest_terminal_summary(terminalreporter):
-    """How the llvm backend got its kernels in this run (CI: cold run, then warm run)."""
+
+def _llvm_counts():
     from weldish import backends
     llvm = backends.BACKENDS.get("llvm")
     if llvm is None or llvm._jit is None:
-        return
+        return (0, 0, 0)
     jits = llvm._retired + [llvm._jit]
-    compiled = sum(j.compiled for j in jits)
-    loaded = sum(j.disk.hits for j in jits)
-    rejected = sum(j.disk.rejected for j in jits)
-    terminalreporter.write_line(
-        f"weldish llvm kernels: {compiled} compiled, {loaded} loaded from the disk cache "
-        f"({rejected} entries rejected) [{os.environ['WELDISH_CACHE_DIR']}]")
+    return (sum(j.compiled for j in jits), sum(j.disk.hits for j in jits),
+            sum(j.disk.rejected for j in jits))
+
+
+def pytest_sessionfinish(session):
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: report to the controller
+        workeroutput["weldish_kernels"] = _llvm_counts()
+
+
+def pytest_testnodedown(node, error):
+    for i, n in enumerate(getattr(node, "workeroutput", {}).get("weldish_kernels", ())):
+        _COUNTS[i] += n
+
+
+def pytest_terminal_summary(terminalreporter):
+    """How the llvm backend got its kernels in this run (CI: cold run, then warm run)."""
+    compiled, loaded, rejected = (a + b for a, b in zip(_COUNTS, _llvm_counts()))
+    if compiled or loaded:
+        terminalreporter.write_line(
+            f"weldish llvm kernels: {compiled} compiled, {loaded} loaded from the disk cache "
+            f"({rejected} entries rejected) [{os.environ['WELDISH_CACHE_DIR']}]")
