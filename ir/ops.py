@@ -19,6 +19,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .cuda import CUDA
+
 # --- elementwise ufuncs (NumPy name == op name) -------------------------------------------
 UNARY_UFUNCS = (
     "negative", "positive", "absolute", "fabs", "sign", "floor", "ceil", "trunc", "rint",
@@ -624,6 +626,8 @@ def _table() -> dict:
         rows[name] = OpDef("scan", getattr(np, name), 1)
     for name, lowering in LLVM.items():
         rows[name] = replace(rows[name], llvm=lowering)
+    for name, lowering in CUDA.items():   # the cuda column lives in ir/cuda.py
+        rows[name] = replace(rows[name], cuda=lowering)
     for name, fn in DECOMPOSE.items():
         rows[name] = replace(rows[name], decompose=fn)
     for name, fn in CHECKS.items():
