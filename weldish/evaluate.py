@@ -15,6 +15,8 @@ from .config import SETTINGS
 from .ir import passes, template
 from .ir.ops import Op
 from .ir.node import Node
+from .lifecycle import hooks as _hooks, observe as _observe
+from .lifecycle.hooks import SUBSCRIBERS as _HOOKS  # lifecycle events: only when non-empty
 from .split.record import STATE as _SPLIT_STATE  # annotated calls recorded so far
 
 
@@ -36,7 +38,8 @@ class Prepared(NamedTuple):
 
 def _prepare(backend, key, nodes: list[Node], inputs: list[Node]) -> Prepared:
     placeholders, roots = template.instantiate(nodes, inputs)
-    optimized = passes.optimize(roots)
+    optimized = _observe.optimize(passes, roots, backend) if _HOOKS else passes.optimize(roots)
+    backend.observer = _hooks.emit  # compile and step events (backends never import hooks)
     # a root that is an input, or a root listed before (two lazy arrays of one value), is
     # copied before it is handed out
     maybe_alias = tuple(o.op is Op.INPUT or o in optimized[:i] for i, o in enumerate(optimized))
@@ -67,7 +70,9 @@ def clear_programs():
 def run_program(prepared: Prepared, arrays) -> list[np.ndarray]:
     """The values of a prepared program's roots, its placeholders bound to ``arrays``."""
     placeholders, _, maybe_alias, program, backend = prepared
-    values = backend.execute(program, dict(zip(placeholders, arrays)), SETTINGS.num_threads)
+    memo = dict(zip(placeholders, arrays))
+    values = _observe.execute(backend, program, memo, SETTINGS.num_threads) if _HOOKS \
+        else backend.execute(program, memo, SETTINGS.num_threads)
     for i, (alias, v) in enumerate(zip(maybe_alias, values)):
         # A result that aliases an input (x * 1 -> x) or another array would let a write
         # into the handed-out value change data it does not own: copy it.
@@ -83,6 +88,8 @@ def run_nodes(nodes: list[Node], scheduler=None) -> list[np.ndarray]:
     if not nodes:
         return []
     RUNS += 1
+    if _HOOKS:
+        _observe.traced(nodes)
     # --- split annotations: a graph holding annotated calls runs by stages (weldish.split)
     if _SPLIT_STATE["recorded"]:
         from . import split

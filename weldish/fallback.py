@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .lifecycle.hooks import SUBSCRIBERS as _HOOKS, emit
+
 
 @dataclass
 class FallbackLog:
@@ -27,6 +29,8 @@ class FallbackLog:
             self.counts[name] += 1
             self.seconds[name] += seconds
             self.reasons.setdefault(name, reason)
+        if _HOOKS:
+            emit("fallback", function=name, reason=reason, seconds=seconds)
 
     def clear(self):
         with self.lock:

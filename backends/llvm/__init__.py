@@ -7,6 +7,7 @@ Compiled kernels are cached in memory by structure and layout, never by size.
 from __future__ import annotations
 
 import threading
+import time
 import warnings
 
 from ...ir.interpret import as_array, evaluate_node
@@ -18,6 +19,10 @@ from .runtime import InputChanged
 
 class LLVMBackend:
     name = "llvm"
+    # ``observer(event, **fields)``: told of compiles and (when passed to ``execute``) of
+    # each step; set by the frontend (weldish.evaluate: its lifecycle hooks)
+    observer = None
+    observes_steps = True
 
     def __init__(self):
         self._jit = None
@@ -67,16 +72,25 @@ class LLVMBackend:
     def function(self, signature, ndim, classes, reduced, make_ir):
         key = (signature, ndim, classes, reduced)
         fn = self._functions.get(key)
+        observer = self.observer
         if fn is None:
-            fn = self.jit.function(repr(key), make_ir)
+            jit = self.jit
+            compiled, t0 = jit.compiled, time.perf_counter()
+            fn = jit.function(repr(key), make_ir)
             self._functions[key] = fn
+            if observer is not None:  # compiled now, or its object code read from disk
+                observer("compile", cache="miss" if jit.compiled > compiled else "disk",
+                         seconds=time.perf_counter() - t0, kernel=signature)
+        elif observer is not None:
+            observer("compile", cache="memory", seconds=0.0, kernel=signature)
         return fn
 
     def prepare(self, roots):
         return Program(self, roots)
 
-    def execute(self, program, memo, num_threads: int = 1):
-        return program.run(memo, num_threads)
+    def execute(self, program, memo, num_threads: int = 1, observer=None):
+        """``observer``: called ``observer("execute", ...)`` after each step."""
+        return program.run(memo, num_threads, observer)
 
     def run(self, roots, memo, num_threads: int = 1):
         return self.execute(self.prepare(roots), memo, num_threads)
@@ -135,8 +149,10 @@ class Program:
                 lambda name: make_ir(name, ndim, classes, reduced))
         return get
 
-    def run(self, memo, num_threads):
+    def run(self, memo, num_threads, observer=None):
         for output, step, launch, frees, checks in self.steps:
+            if observer is not None:
+                t0, fresh = time.perf_counter(), output not in memo
             if output in memo:
                 pass  # an input bound by the caller, or a value computed before
             elif launch is None:
@@ -160,6 +176,8 @@ class Program:
                     memo.update(zip(step.outputs, values))
                     for node, check in checks:
                         check(memo[node])
+            if observer is not None and fresh:
+                _observe_step(observer, step, launch, output, memo, t0)
             for s in frees:
                 memo.pop(s, None)
         # a kernel's outputs are arrays of their node's dtype already
@@ -176,3 +194,15 @@ class Program:
             memo.pop(n, None)
         for n in kernel.outputs:  # arrays of the node's dtype, as the kernel gives them
             memo[n] = as_array(memo[n], n)
+
+
+def _observe_step(observer, step, launch, output, memo, t0):
+    """Report a finished step: its kind, time, and the rows and bytes it wrote."""
+    seconds = time.perf_counter() - t0
+    outputs = step.outputs if isinstance(step, Kernel) else (output,)
+    values = [memo[n] for n in outputs if n in memo]
+    observer("execute", step=str(output), kind="node" if launch is None else "kernel",
+             seconds=seconds, outputs=len(outputs),
+             rows=max((v.shape[0] if getattr(v, "ndim", 0) else 1 for v in values),
+                      default=0),
+             bytes=sum(getattr(v, "nbytes", 0) for v in values))

@@ -1,14 +1,14 @@
 """Lifecycle hooks: subscribe to what weldish does (``weldish.hooks``).
 
-    def show(event):                       # an Event: .name, .time, .run, fields as attributes
-        print(event.name, event.fields)
+    def show(event):                       # an Event: .event, .time, .run, fields as attributes
+        print(event.event, event.fields)
     handle = weldish.hooks.subscribe(show, events=["compile", "execute"])
     ...
     weldish.hooks.unsubscribe(handle)
 
     with weldish.hooks.listen() as log:    # every event of the block, in order
         weldish.evaluate(x)
-    [e.name for e in log]                  # ['trace', 'optimize', 'compile', 'execute', ...]
+    [e.event for e in log]                 # ['trace', 'optimize', 'compile', 'execute', ...]
 
 Events (``EVENTS``) and their fields:
 
@@ -52,13 +52,13 @@ _RUN = contextvars.ContextVar("weldish_run", default=None)
 
 
 class Event:
-    """One thing that happened: ``name``, ``time`` (``time.time()``), ``run`` (the id of
+    """One thing that happened: ``event`` (its name), ``time`` (``time.time()``), ``run`` (the id of
     the enclosing run or None), ``thread`` (its id) and the event's ``fields``, also
     readable as attributes or items (``event.seconds``, ``event["seconds"]``)."""
-    __slots__ = ("name", "time", "run", "thread", "fields")
+    __slots__ = ("event", "time", "run", "thread", "fields")
 
-    def __init__(self, name: str, fields: dict, run=None):
-        self.name = name
+    def __init__(self, event: str, fields: dict, run=None):
+        self.event = event
         self.time = time.time()
         self.run = run
         self.thread = threading.get_ident()
@@ -68,7 +68,7 @@ class Event:
         try:
             return self.fields[key]
         except KeyError:
-            raise AttributeError(f"event {self.name!r} has no field {key!r}") from None
+            raise AttributeError(f"event {self.event!r} has no field {key!r}") from None
 
     def __getitem__(self, key):
         return self.fields[key]
@@ -78,7 +78,7 @@ class Event:
 
     def __repr__(self):
         body = ", ".join(f"{k}={v!r}" for k, v in self.fields.items())
-        return f"Event({self.name}: {body})"
+        return f"Event({self.event}: {body})"
 
 
 class _Subscriber:
