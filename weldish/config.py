@@ -3,6 +3,7 @@
     weldish.config(backend="interp")            # set for the rest of the program
     with weldish.config(num_threads=1): ...     # set inside the block, restored after
     weldish.config(scheduler=client)            # split stages as Dask tasks ("local": back)
+    weldish.config(track=True)                  # each evaluate recorded (lifecycle.tracking)
 """
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ _DEFAULTS = {
     # where split-annotation stages run: "local" (thread pool), "dask" (the default
     # dask.distributed client) or a dask.distributed.Client (weldish.split.distributed_exec)
     "scheduler": "local",
+    # record each weldish.evaluate as a run in the tracking store (weldish.lifecycle.tracking)
+    "track": False,
 }
 
 
@@ -35,8 +38,13 @@ class config:
     """Set options; as a context manager, restore the previous values on exit."""
 
     def __init__(self, backend: str | None = None, num_threads: int | None = None,
-                 split_piece: int | None = None, scheduler=None):
+                 split_piece: int | None = None, scheduler=None, track=None):
         new = {}
+        if track is not None:  # True, or the path of a tracking store
+            if track:
+                from .lifecycle import tracking
+                tracking.enable(None if track is True else track)
+            new["track"] = bool(track)
         if scheduler is not None:  # checked now: 'dask' without dask.distributed raises
             from .split.distributed_exec import check
             check(scheduler)

@@ -12,8 +12,8 @@
 
 Events (``EVENTS``) and their fields:
 
-- ``run``: ``phase`` "start" | "end"; a run groups the events emitted inside it
-  (``running``); at the end: ``seconds``, ``error`` (None or the exception's text) and
+- ``run``: ``phase`` "start" | "end", ``parent`` (the enclosing run's id or None); a run
+  groups the events emitted inside it (``running``); at the end: ``seconds``, ``error`` (None or the exception's text) and
   whatever the runner filled in (``rows_in``, ``bytes_out``, fingerprints, ...).
 - ``trace``: a graph recorded and handed to evaluation: ``nodes``, ``roots``, ``inputs``.
 - ``optimize``: ``passes``, ``nodes_before``, ``nodes_after``, ``seconds``.
@@ -127,7 +127,8 @@ def unsubscribe(handle) -> bool:
 
 def emit(event: str, **fields) -> None:
     """Deliver an event to its subscribers (in subscription order). Cheap to call with
-    nobody subscribed, but callers on hot paths test ``if SUBSCRIBERS:`` first."""
+    nobody subscribed, but callers on hot paths test ``if SUBSCRIBERS:`` first (and
+    ``wants(event)`` before an expensive payload)."""
     if not SUBSCRIBERS:
         return
     ev = Event(event, fields, _RUN.get())
@@ -144,6 +145,11 @@ def emit(event: str, **fields) -> None:
                               f"({type(e).__name__}: {e}); the pipeline goes on, further "
                               f"errors of this hook are kept in weldish.hooks.errors",
                               RuntimeWarning, stacklevel=2)
+
+
+def wants(event: str) -> bool:
+    """Whether any subscriber takes ``event``."""
+    return any(s.events is None or event in s.events for s in tuple(SUBSCRIBERS))
 
 
 @contextmanager
@@ -165,10 +171,11 @@ def current_run():
 class Run:
     """A run in progress: ``id``, ``start`` (``time.time()``) and ``fields`` (what its end
     event will carry; a runner adds sizes and fingerprints as it learns them)."""
-    __slots__ = ("id", "start", "fields")
+    __slots__ = ("id", "parent", "start", "fields")
 
-    def __init__(self, fields):
+    def __init__(self, fields, parent=None):
         self.id = uuid.uuid4().hex
+        self.parent = parent
         self.start = time.time()
         self.fields = fields
 
@@ -176,14 +183,15 @@ class Run:
 @contextmanager
 def running(**fields):
     """A run: emits ``run`` (phase "start") on entry and ``run`` (phase "end", with
-    ``seconds`` and ``error``) on exit; events emitted inside carry its id. Yields the
+    ``seconds`` and ``error``) on exit; events emitted inside carry its id, and a run
+    started inside another names it as ``parent``. Yields the
     ``Run``; fields added to ``run.fields`` go out with the end event. The run id is set
     even when nobody subscribes (a hook subscribed mid-run still sees a consistent id)."""
-    run = Run(dict(fields))
+    run = Run(dict(fields), _RUN.get())
     token = _RUN.set(run.id)
     t0 = time.perf_counter()
     if SUBSCRIBERS:
-        emit("run", phase="start", start=run.start, **run.fields)
+        emit("run", phase="start", start=run.start, parent=run.parent, **run.fields)
     error = None
     try:
         yield run
@@ -193,7 +201,7 @@ def running(**fields):
     finally:
         try:
             if SUBSCRIBERS:
-                emit("run", **dict(run.fields, phase="end", start=run.start,
+                emit("run", **dict(run.fields, phase="end", start=run.start, parent=run.parent,
                                    seconds=time.perf_counter() - t0, error=error))
         finally:
             _RUN.reset(token)

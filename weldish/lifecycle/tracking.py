@@ -1,0 +1,454 @@
+"""Run tracking: every pipeline run recorded in an embedded SQLite store, with lineage.
+
+    from weldish.lifecycle import tracking
+    tracking.enable()                      # loaded pipelines' runs (and, with
+    weldish.config(track=True)             #   track=True, every weldish.evaluate)
+    tracking.runs()                        # the latest runs, newest first
+    tracking.lineage(fingerprint(output))  # which run made it, from which inputs
+
+A ``Tracker`` is a hooks subscriber: it adds up the events of each run (compiles and
+cache hits, steps, fallbacks) and writes one row when the run ends. A run started inside
+another one (a batch of ``weldish run``) is folded into it, not recorded apart.
+
+The store (``default_path``: ``$WELDISH_TRACKING_DB``, else ``$WELDISH_HOME/runs.sqlite``,
+else ``~/.local/share/weldish/runs.sqlite``) is in WAL mode with a busy timeout; each
+thread has its own connection and each write is one ``BEGIN IMMEDIATE`` transaction, so
+concurrent threads and processes wait for each other and lose nothing.
+``WELDISH_TRACKING=off`` turns the default tracker off.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+import sqlite3
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from ..config import SETTINGS
+from . import hooks
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY, kind TEXT, name TEXT, version TEXT, fingerprint TEXT,
+    started REAL, seconds REAL, status TEXT, error TEXT,
+    rows_in INTEGER, bytes_in INTEGER, rows_out INTEGER, bytes_out INTEGER,
+    steps INTEGER, execute_seconds REAL, compiles INTEGER, compile_seconds REAL,
+    cache_hits INTEGER, fallbacks INTEGER, nested INTEGER,
+    host TEXT, pid INTEGER, thread INTEGER, weldish_version TEXT, details TEXT);
+CREATE INDEX IF NOT EXISTS runs_started ON runs(started);
+CREATE TABLE IF NOT EXISTS lineage (
+    run_id TEXT NOT NULL, role TEXT NOT NULL, position INTEGER NOT NULL, label TEXT,
+    fingerprint TEXT NOT NULL, rows INTEGER, bytes INTEGER);
+CREATE INDEX IF NOT EXISTS lineage_fingerprint ON lineage(fingerprint, role);
+CREATE INDEX IF NOT EXISTS lineage_run ON lineage(run_id);
+"""
+COLUMNS = ("id", "kind", "name", "version", "fingerprint", "started", "seconds", "status",
+           "error", "rows_in", "bytes_in", "rows_out", "bytes_out", "steps",
+           "execute_seconds", "compiles", "compile_seconds", "cache_hits", "fallbacks",
+           "nested", "host", "pid", "thread", "weldish_version", "details")
+# run fields with a column of their own (the rest go to ``details`` as JSON)
+_KNOWN = {"kind", "name", "version", "fingerprint", "inputs", "outputs", "phase", "start",
+          "seconds", "error", "parent", "rows_in", "bytes_in", "rows_out", "bytes_out"}
+
+
+def default_path() -> Path:
+    configured = os.environ.get("WELDISH_TRACKING_DB")
+    if configured:
+        return Path(configured).expanduser()
+    home = os.environ.get("WELDISH_HOME")
+    base = Path(home).expanduser() if home else Path.home() / ".local" / "share" / "weldish"
+    return base / "runs.sqlite"
+
+
+# --- fingerprints: content hashes naming data in the lineage table ---
+
+def fingerprint(value) -> str:
+    """A content hash (32 hex digits) of an array, a pandas object, an Arrow table or
+    batch, or a scalar: equal data (values, dtypes, shapes, names) has equal hashes."""
+    h = hashlib.blake2b(digest_size=16)
+    _feed(h, value)
+    return h.hexdigest()
+
+
+def file_fingerprint(path) -> str:
+    """The content hash of a file's bytes."""
+    h = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _feed(h, value):
+    if isinstance(value, np.ndarray):
+        h.update(f"ndarray|{value.dtype.str}|{value.shape}|".encode())
+        if value.dtype.hasobject:
+            h.update(repr(value.tolist()).encode())
+        else:
+            h.update(memoryview(np.ascontiguousarray(value)).cast("B"))
+        return
+    kind = type(value).__module__.split(".")[0]
+    if kind == "pandas":
+        import pandas as pd
+        if isinstance(value, (pd.DataFrame, pd.Series)):
+            meta = (list(map(str, value.columns)), list(map(str, value.dtypes))) \
+                if isinstance(value, pd.DataFrame) else (str(value.name), str(value.dtype))
+            h.update(f"pandas|{type(value).__name__}|{meta}|{value.shape}|".encode())
+            h.update(pd.util.hash_pandas_object(value, index=True).to_numpy().tobytes())
+            return
+    if kind == "pyarrow" and hasattr(value, "schema") and hasattr(value, "columns"):
+        h.update(f"arrow|{value.schema}|{value.num_rows}|".encode())
+        for column in value.columns:
+            chunks = column.chunks if hasattr(column, "chunks") else [column]
+            for chunk in chunks:
+                h.update(f"{chunk.offset}|{len(chunk)}|".encode())
+                for buf in chunk.buffers():
+                    h.update(b"-" if buf is None else memoryview(buf))
+        return
+    if isinstance(value, (list, tuple)):
+        h.update(f"{type(value).__name__}|{len(value)}|".encode())
+        for v in value:
+            _feed(h, v)
+        return
+    if isinstance(value, dict):
+        h.update(f"dict|{len(value)}|".encode())
+        for k, v in value.items():
+            h.update(f"{k!r}=".encode())
+            _feed(h, v)
+        return
+    _feed(h, np.asarray(value))
+
+
+def _rows_bytes(value) -> tuple[int, int]:
+    shape = getattr(value, "shape", None)
+    rows = (shape[0] if shape else 1) if shape is not None else \
+        getattr(value, "num_rows", None) or 1
+    nbytes = getattr(value, "nbytes", None)
+    if callable(getattr(value, "memory_usage", None)):  # pandas: its data, without deep
+        nbytes = int(np.sum(value.memory_usage(index=False)))
+    return int(rows), int(nbytes or 0)
+
+
+def describe(values, labels=None) -> list[dict]:
+    """Lineage entries of ``values`` (a list): label, fingerprint, rows, bytes."""
+    out = []
+    for i, v in enumerate(values):
+        rows, nbytes = _rows_bytes(v)
+        out.append({"label": labels[i] if labels is not None else str(i),
+                    "fingerprint": fingerprint(v), "rows": rows, "bytes": nbytes})
+    return out
+
+
+# --- the store ---
+
+class Store:
+    """The SQLite store of runs (one connection per thread, WAL, busy timeout)."""
+
+    def __init__(self, path=None, timeout: float = 30.0):
+        self.path = Path(path).expanduser() if path is not None else default_path()
+        self.timeout = timeout
+        self._local = threading.local()
+        self._connections: list = []
+        self._lock = threading.Lock()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn().executescript(SCHEMA)
+
+    def _conn(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None,
+                                 check_same_thread=False)
+            db.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")
+            db.row_factory = sqlite3.Row
+            self._local.db = db
+            with self._lock:
+                self._connections.append(db)
+        return db
+
+    @contextmanager
+    def _write(self):
+        """One write transaction, taken up front (BEGIN IMMEDIATE): a writer waits for
+        the others (busy timeout) instead of failing when its read turns into a write."""
+        db = self._conn()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def close(self):
+        with self._lock:
+            for db in self._connections:
+                db.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+    def record(self, run: dict, inputs=(), outputs=()) -> str:
+        """Write one run (a dict of ``COLUMNS``) and its lineage entries."""
+        row = [run.get(c) for c in COLUMNS]
+        with self._write() as db:
+            db.execute(f"INSERT OR REPLACE INTO runs ({', '.join(COLUMNS)}) VALUES "
+                       f"({', '.join('?' * len(COLUMNS))})", row)
+            db.executemany(
+                "INSERT INTO lineage (run_id, role, position, label, fingerprint, rows, "
+                "bytes) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(run["id"], role, i, e.get("label"), e["fingerprint"], e.get("rows"),
+                  e.get("bytes"))
+                 for role, entries in (("input", inputs), ("output", outputs))
+                 for i, e in enumerate(entries)])
+        return run["id"]
+
+    def runs(self, limit: int = 20, name: str | None = None) -> list[dict]:
+        """The latest runs, newest first (of pipeline ``name`` if given)."""
+        where, args = ("WHERE name = ?", [name]) if name else ("", [])
+        rows = self._conn().execute(
+            f"SELECT * FROM runs {where} ORDER BY started DESC LIMIT ?", args + [limit])
+        return [_row(r) for r in rows]
+
+    def count(self) -> int:
+        return self._conn().execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+
+    def get(self, run_id: str) -> dict:
+        """One run (by id or a unique prefix of it) with its ``inputs`` and ``outputs``."""
+        rows = self._conn().execute("SELECT * FROM runs WHERE id LIKE ? LIMIT 2",
+                                    [run_id.replace("%", "") + "%"]).fetchall()
+        if not rows:
+            raise KeyError(f"no tracked run {run_id!r} in {self.path}")
+        if len(rows) > 1:
+            raise KeyError(f"run id prefix {run_id!r} is ambiguous in {self.path}")
+        run = _row(rows[0])
+        entries = self._conn().execute(
+            "SELECT role, label, fingerprint, rows, bytes FROM lineage WHERE run_id = ? "
+            "ORDER BY role, position", [run["id"]]).fetchall()
+        for role in ("input", "output"):
+            run[f"{role}s"] = [dict(label=e["label"], fingerprint=e["fingerprint"],
+                                    rows=e["rows"], bytes=e["bytes"])
+                               for e in entries if e["role"] == role]
+        return run
+
+    def lineage(self, output_fingerprint: str, depth: int = 8) -> list[dict]:
+        """The runs that produced data with this fingerprint, newest first, each with
+        its ``inputs``; an input that an earlier run produced carries that run's lineage
+        as ``upstream`` (up to ``depth`` levels)."""
+        ids = [r[0] for r in self._conn().execute(
+            "SELECT l.run_id FROM lineage l JOIN runs r ON r.id = l.run_id WHERE "
+            "l.fingerprint = ? AND l.role = 'output' ORDER BY r.started DESC",
+            [output_fingerprint])]
+        result = []
+        for run_id in dict.fromkeys(ids):
+            run = self.get(run_id)
+            if depth > 1:
+                for entry in run["inputs"]:
+                    up = self.lineage(entry["fingerprint"], depth - 1)
+                    if up:
+                        entry["upstream"] = up
+            result.append(run)
+        return result
+
+
+def _row(r) -> dict:
+    d = dict(r)
+    if d.get("details"):
+        d["details"] = json.loads(d["details"])
+    return d
+
+
+# --- the subscriber ---
+
+class Tracker:
+    """Records each finished run in ``store`` (a hooks subscriber, see ``enable``)."""
+
+    EVENTS = ("run", "compile", "execute", "fallback")
+
+    def __init__(self, store: Store, forward=None):
+        self.store = store
+        self.forward = forward   # called with (row, inputs, outputs) after each write
+        self._open: dict = {}    # run id -> counters
+        self._lock = threading.Lock()
+        self.handle = None
+        self.recorded = 0
+
+    def __call__(self, event):
+        if event.event == "run":
+            if event.phase == "start":
+                with self._lock:
+                    self._open[event.run] = _counters()
+            else:
+                self._finish(event)
+            return
+        with self._lock:
+            c = self._open.get(event.run)
+        if c is None:  # outside any run (a plain weldish.evaluate)
+            return
+        if event.event == "compile":
+            c["compiles"] += event.cache != "memory" and event.cache != "disk"
+            c["cache_hits"] += event.cache in ("memory", "disk")
+            c["compile_seconds"] += event.get("seconds", 0.0)
+        elif event.event == "execute":
+            c["steps"] += 1
+            c["execute_seconds"] += event.get("seconds", 0.0)
+        else:
+            c["fallbacks"] += 1
+
+    def _finish(self, event):
+        with self._lock:
+            c = self._open.pop(event.run, None) or _counters()
+            parent = self._open.get(event.get("parent"))
+            if parent is not None:  # a run inside another (a batch): folded into it
+                for k, v in c.items():
+                    parent[k] += v
+                parent["nested"] += 1
+                return
+        f = event.fields
+        inputs, outputs = f.get("inputs") or [], f.get("outputs") or []
+        from .. import __version__
+        row = dict(c, id=event.run, kind=f.get("kind", "run"), name=f.get("name"),
+                   version=None if f.get("version") is None else str(f.get("version")),
+                   fingerprint=f.get("fingerprint"), started=f.get("start"),
+                   seconds=f.get("seconds"), error=f.get("error"),
+                   status="error" if f.get("error") else "ok",
+                   rows_in=f.get("rows_in", max((e["rows"] for e in inputs), default=None)),
+                   bytes_in=f.get("bytes_in", sum(e["bytes"] for e in inputs)
+                                  if inputs else None),
+                   rows_out=f.get("rows_out", max((e["rows"] for e in outputs),
+                                                  default=None)),
+                   bytes_out=f.get("bytes_out", sum(e["bytes"] for e in outputs)
+                                   if outputs else None),
+                   host=socket.gethostname(), pid=os.getpid(), thread=event.thread,
+                   weldish_version=__version__)
+        extra = {k: v for k, v in f.items() if k not in _KNOWN}
+        row["details"] = json.dumps(extra, default=str) if extra else None
+        self.store.record(row, inputs, outputs)
+        self.recorded += 1
+        if self.forward is not None:
+            self.forward(row, inputs, outputs)
+
+
+def _counters() -> dict:
+    return {"steps": 0, "execute_seconds": 0.0, "compiles": 0, "compile_seconds": 0.0,
+            "cache_hits": 0, "fallbacks": 0, "nested": 0}
+
+
+# --- the process' tracker ---
+
+_STATE = {"tracker": None}
+_STATE_LOCK = threading.Lock()
+
+
+def enable(path=None, evaluate: bool | None = None, mlflow: bool | None = None) -> Tracker:
+    """Start (or return) the process' tracker, writing to ``path`` (default:
+    ``default_path()``). ``evaluate``: also record each ``weldish.evaluate`` as a run.
+    ``mlflow``: forward runs to MLflow (default: when ``WELDISH_MLFLOW`` is set)."""
+    with _STATE_LOCK:
+        tracker = _STATE["tracker"]
+        wanted = Path(path).expanduser() if path is not None else None
+        if tracker is not None and wanted is not None and tracker.store.path != wanted:
+            _stop(tracker)
+            tracker = None
+        if tracker is None:
+            if mlflow is None:
+                mlflow = bool(os.environ.get("WELDISH_MLFLOW"))
+            tracker = Tracker(Store(path), forward=mlflow_forwarder() if mlflow else None)
+            tracker.handle = hooks.subscribe(tracker, Tracker.EVENTS)
+            _STATE["tracker"] = tracker
+        if evaluate is not None:
+            SETTINGS.track = bool(evaluate)
+        return tracker
+
+
+def disable() -> None:
+    """Stop the process' tracker (runs are no longer recorded)."""
+    with _STATE_LOCK:
+        SETTINGS.track = False
+        tracker, _STATE["tracker"] = _STATE["tracker"], None
+        if tracker is not None:
+            _stop(tracker)
+
+
+def _stop(tracker):
+    hooks.unsubscribe(tracker.handle)
+    tracker.store.close()
+
+
+def ensure() -> Tracker | None:
+    """The process' tracker, started with the default store unless ``WELDISH_TRACKING``
+    is off (what a loaded pipeline calls, so its runs are recorded)."""
+    tracker = _STATE["tracker"]
+    if tracker is not None:
+        return tracker
+    if os.environ.get("WELDISH_TRACKING", "").strip().lower() in ("0", "off", "no",
+                                                                   "false"):
+        return None
+    return enable()
+
+
+def active() -> Tracker | None:
+    return _STATE["tracker"]
+
+
+@contextmanager
+def track(kind: str = "pipeline", inputs=None, labels=None, **fields):
+    """A tracked run around a block (ensures the tracker): yields the ``hooks.Run``;
+    ``inputs`` (values) are fingerprinted now, outputs when the block calls
+    ``outputs(run, values)``."""
+    ensure()
+    with hooks.running(kind=kind, **fields) as run:
+        if inputs is not None and hooks.SUBSCRIBERS:
+            run.fields["inputs"] = describe(inputs, labels)
+        yield run
+
+
+def outputs(run, values, labels=None) -> None:
+    """Record ``values`` as the outputs of ``run`` (see ``track``)."""
+    if hooks.SUBSCRIBERS:
+        run.fields["outputs"] = describe(values, labels)
+
+
+def runs(limit: int = 20, name=None, path=None) -> list[dict]:
+    """The latest tracked runs (of the store at ``path``, default the active one)."""
+    return _store(path).runs(limit, name)
+
+
+def lineage(output_fingerprint: str, path=None, depth: int = 8) -> list[dict]:
+    """The runs that produced data with this fingerprint, with their inputs (see
+    ``Store.lineage``)."""
+    return _store(path).lineage(output_fingerprint, depth)
+
+
+def _store(path) -> Store:
+    tracker = _STATE["tracker"]
+    if path is None and tracker is not None:
+        return tracker.store
+    return Store(path)
+
+
+# --- MLflow forwarding (optional) ---
+
+def mlflow_forwarder():
+    """A forwarder logging each run to MLflow (params, metrics, the row as an artifact);
+    None when MLflow is not installed."""
+    try:
+        import mlflow
+    except ImportError:
+        return None
+
+    def forward(row, inputs, outputs):
+        with mlflow.start_run(run_name=f"{row.get('name') or row['kind']}-{row['id'][:8]}"):
+            mlflow.log_params({k: row[k] for k in ("kind", "name", "version", "fingerprint")
+                               if row.get(k) is not None})
+            mlflow.log_metrics({k: float(row[k]) for k in (
+                "seconds", "rows_in", "rows_out", "bytes_in", "bytes_out", "steps",
+                "compiles", "cache_hits", "fallbacks") if row.get(k) is not None})
+            mlflow.log_dict({"run": {k: v for k, v in row.items() if k != "details"},
+                             "inputs": inputs, "outputs": outputs}, "weldish_run.json")
+    return forward
