@@ -78,6 +78,9 @@ def format_plan(plan, notes=None) -> str:
                          f"[{ops}] reading {reads}; boundaries: {why}"
                          + (f"; {notes[step.output]}" if notes and step.output in notes
                             else ""))
+        elif step.op is Op.CALL:   # the split executor runs it: see explain's stages
+            lines.append(f"step {k}: %{ids[step]} = {node_label(step)}: an annotated "
+                         f"black box, run by piece (split stages)")
         elif step.op is not Op.INPUT and step.op is not Op.CONST:
             why = plan.reasons.get(step, "")
             lines.append(f"step {k}: %{ids[step]} = {step.op} on the interpreter ({why})")

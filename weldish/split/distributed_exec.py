@@ -30,19 +30,16 @@ first failing piece in range order); a task lost with its worker is run again by
 NumPy floating-point settings (``np.errstate``) are applied on the worker; warnings are
 emitted in the worker's process (its log), not replayed on the client.
 
-A worker with several threads runs tasks side by side, but a task that runs a document
-for the first time in its process runs alone: it compiles and loads kernels, and the llvm
-backend's loading (MCJIT ``finalize_object``) is not safe while another thread runs
-kernels (the local executor's first serial piece avoids the same thing).
+A worker with several threads runs tasks side by side, compiling and loading kernels while
+others run (the llvm backend makes its engine once, under a lock, and adds object code
+under its JIT's lock: tests/backends/test_threads.py).
 """
 from __future__ import annotations
 
 import json
 import sys
-import threading
 import uuid
 import warnings
-from contextlib import contextmanager
 
 import numpy as np
 
@@ -253,42 +250,6 @@ def load_stage(text: str, objects, arrays) -> tuple[Stage, dict]:
 
 
 # --- on a worker ----------------------------------------------------------------------------
-class _FirstRuns:
-    """Tasks of documents run before in this process run side by side; the first task of
-    a document runs alone (it loads kernels: see the module docstring)."""
-    WARM_LIMIT = 4096
-
-    def __init__(self):
-        self.cond = threading.Condition()
-        self.running_warm = 0
-        self.first_running = False
-        self.warm: set = set()
-
-    @contextmanager
-    def run(self, key):
-        with self.cond:
-            first = key not in self.warm
-            if first:
-                self.cond.wait_for(lambda: not self.first_running and not self.running_warm)
-                self.first_running = True
-            else:
-                self.cond.wait_for(lambda: not self.first_running)
-                self.running_warm += 1
-        try:
-            yield
-        finally:
-            with self.cond:
-                if first:
-                    self.first_running = False
-                    if len(self.warm) >= self.WARM_LIMIT:
-                        self.warm.clear()
-                    self.warm.add(key)
-                else:
-                    self.running_warm -= 1
-                self.cond.notify_all()
-
-
-_FIRST_RUNS = _FirstRuns()
 
 
 def run_task(text, blob, offset, plen, backend, errstate, *arrays):
@@ -303,7 +264,7 @@ def run_task(text, blob, offset, plen, backend, errstate, *arrays):
         raise execute._with_range(e, offset, offset + length, "loading the annotated "
                                   "functions on a Dask worker") from e
     stage, values = load_stage(text, objects, arrays)
-    with _FIRST_RUNS.run((text, plen, backend)), np.errstate(**errstate):
+    with np.errstate(**errstate):
         split_out, partials = execute.compute_stage(stage, values, plen, threads=1,
                                                     offset=offset, backend=backend)
     return [split_out[o] for o in stage.outputs if stage.axis[o] is not None], partials
