@@ -38,7 +38,8 @@ class Prepared(NamedTuple):
 
 def _prepare(backend, key, nodes: list[Node], inputs: list[Node]) -> Prepared:
     placeholders, roots = template.instantiate(nodes, inputs)
-    optimized = _observe.optimize(passes, roots, backend) if _HOOKS else passes.optimize(roots)
+    optimized = _observe.optimize(passes, roots, backend) if _HOOKS else \
+        passes.optimize(roots, passes.for_backend(backend))
     backend.observer = _hooks.emit  # compile and step events (backends never import hooks)
     # a root that is an input, or a root listed before (two lazy arrays of one value), is
     # copied before it is handed out
@@ -124,7 +125,10 @@ def evaluate_many(lazies, scheduler=None) -> list[np.ndarray]:
             pending[id(x)] = x
     if pending:
         roots = list(pending.values())
-        for r, v in zip(roots, run_nodes([r._node for r in roots], scheduler)):
+        nodes = [r._node for r in roots]
+        values = _observe.tracked(run_nodes, nodes, scheduler) \
+            if _HOOKS and SETTINGS.track else run_nodes(nodes, scheduler)
+        for r, v in zip(roots, values):
             r._materialize(v)
     return [_value_of(x) for x in lazies]
 

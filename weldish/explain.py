@@ -17,8 +17,9 @@ def explain(*arrays, names=None, show: bool = True, out=None) -> str:
     from .lazy import LazyArray
     nodes = [a.node for a in arrays if isinstance(a, LazyArray)]
     names = list(names) if names else [f"out{i}" for i in range(len(nodes))]
-    optimized = passes.optimize(nodes)
     backend = backends.get(SETTINGS.backend)
+    pipeline = passes.for_backend(backend)
+    optimized = passes.optimize(nodes, pipeline)
     plan = []
     if hasattr(backend, "plan"):
         kernels = backend.plan(optimized)
@@ -31,7 +32,7 @@ def explain(*arrays, names=None, show: bool = True, out=None) -> str:
     text = "\n".join([
         f"== recorded graph ({len(nodes)} output(s))",
         format_graph(nodes, names),
-        f"== optimized ({', '.join(p.__name__ for p in passes.PIPELINE)}) "
+        f"== optimized ({', '.join(p.__name__ for p in pipeline)}) "
         f"for backend {SETTINGS.backend!r}",
         format_graph(optimized, names),
         *plan,

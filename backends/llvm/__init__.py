@@ -12,6 +12,7 @@ import warnings
 
 from ...ir.interpret import as_array, evaluate_node
 from ...ir.ops import OPS, Op
+from ...ir.passes import COMPILED
 from ...ir.passes.fuse import Kernel, partition
 from . import lowering
 from .runtime import InputChanged
@@ -19,6 +20,7 @@ from .runtime import InputChanged
 
 class LLVMBackend:
     name = "llvm"
+    passes = COMPILED   # its optimization pipeline: small matmuls computed in the loops
     # ``observer(event, **fields)``: told of compiles and (when passed to ``execute``) of
     # each step; set by the frontend (weldish.evaluate: its lifecycle hooks)
     observer = None
