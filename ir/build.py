@@ -333,3 +333,25 @@ def _shape_tuple(shape) -> tuple:
     if hasattr(shape, "__index__"):
         return (_int(shape),)
     return tuple(_int(s) for s in shape)
+
+
+# --- segment (groupby) reductions ---------------------------------------------------------
+def segment(op: Op, values: Node, codes: Node, ngroups: int, skipna=True, ddof=1,
+            min_count=0) -> Node:
+    """``segment_<how>``: ``values`` reduced per group ``codes`` (1-D, the same length;
+    int64 codes, -1 for rows in no group) into ``ngroups`` values (see ``ir.segment``)."""
+    from .segment import result_dtype
+    if OPS[op].kind != "segment":
+        raise TypeError(f"{op} is not a segment reduction")
+    if values.ndim != 1 or codes.shape != values.shape:
+        raise ValueError(f"segment reduction: values {values.shape} and codes "
+                         f"{codes.shape} must be 1-D of one length")
+    if codes.dtype.kind not in "iu":
+        raise TypeError(f"group codes must be integers, not {codes.dtype}")
+    if codes.dtype != np.int64:
+        codes = astype(codes, np.int64)
+    if int(ngroups) < 0:
+        raise ValueError("ngroups must be >= 0")
+    arg = kw(ngroups=int(ngroups), skipna=bool(skipna), ddof=ddof, min_count=int(min_count))
+    dtype = result_dtype(str(op)[len("segment_"):], values.dtype)
+    return Node(op, dtype, (int(ngroups),), (values, codes), arg)

@@ -20,6 +20,9 @@ from typing import Any, Callable
 import numpy as np
 
 from .cuda import CUDA
+from .segment import SEGMENT_HOWS, SEGMENTS  # noqa: F401 - SEGMENT_HOWS: the frontend's
+from .segment import decomposition as _segment_decomposition
+from .segment import oracle as _segment_oracle
 
 # --- elementwise ufuncs (NumPy name == op name) -------------------------------------------
 UNARY_UFUNCS = (
@@ -221,6 +224,13 @@ LLVM = {
     # (sequential, as NumPy's: the same rounding, bit for bit)
     "cumsum": {"f": "fadd", "iu": "add"},
     "cumprod": {"f": "fmul", "iu": "mul"},
+    # segment reductions (groupby): how a row's value combines into its group's
+    # accumulator, in the accumulator's dtype (sums and products without NaN skipping,
+    # min/max skipping NaN: their other forms decompose to these)
+    "segment_sum": {"f": "fadd", "iu": "add"},
+    "segment_prod": {"f": "fmul", "iu": "mul"},
+    "segment_min": {"f": "recipe:fmin", "iub": "recipe:minimum"},
+    "segment_max": {"f": "recipe:fmax", "iub": "recipe:maximum"},
     # boolean-mask indexing: a compaction loop, appending the value where the mask is
     # true at a cursor (keyed by the value's kind)
     "compress": {"fiub": "compact"},
@@ -624,6 +634,10 @@ def _table() -> dict:
         rows[name] = OpDef("reduce", getattr(np, name), 1)
     for name in SCANS:
         rows[name] = OpDef("scan", getattr(np, name), 1)
+    for name in SEGMENTS:
+        rows[name] = OpDef("segment", _segment_oracle(name[len("segment_"):]), 2,
+                           decompose=_segment_decomposition(name[len("segment_"):]),
+                           doc="groupby reduction: values, codes -> ngroups values")
     for name, lowering in LLVM.items():
         rows[name] = replace(rows[name], llvm=lowering)
     for name, lowering in CUDA.items():   # the cuda column lives in ir/cuda.py
@@ -648,6 +662,10 @@ UFUNC_OPS: dict[np.ufunc, Op] = {
 ELEMENTWISE = frozenset(op for op, d in OPS.items() if d.kind == "elementwise")
 REDUCE = frozenset(op for op, d in OPS.items() if d.kind == "reduce")
 SCAN = frozenset(op for op, d in OPS.items() if d.kind == "scan")
+SEGMENT = frozenset(op for op, d in OPS.items() if d.kind == "segment")
+# argument keys that only say how large a node is (in its shape too): a kernel's code does
+# not depend on them (one compiled groupby loop serves every number of groups)
+SIZE_ARGS = frozenset({"ngroups"})
 # Reductions without an identity: NumPy raises on an empty reduction.
 NO_IDENTITY = frozenset({Op.MIN, Op.MAX, Op.ARGMIN, Op.ARGMAX, Op.NANMIN, Op.NANMAX,
                          Op.NANARGMIN, Op.NANARGMAX})
@@ -658,7 +676,9 @@ NO_IDENTITY = frozenset({Op.MIN, Op.MAX, Op.ARGMIN, Op.ARGMAX, Op.NANMIN, Op.NAN
 # first NaN), so the first position of the best value is kept, as NumPy's.
 COMBINE = {Op.SUM: np.add, Op.PROD: np.multiply, Op.MIN: np.minimum, Op.MAX: np.maximum,
            Op.ANY: np.logical_or, Op.ALL: np.logical_and, Op.NANMIN: np.fmin,
-           Op.NANMAX: np.fmax, Op.CUMSUM: np.add, Op.CUMPROD: np.multiply}
+           Op.NANMAX: np.fmax, Op.CUMSUM: np.add, Op.CUMPROD: np.multiply,
+           Op.SEGMENT_SUM: np.add, Op.SEGMENT_PROD: np.multiply,
+           Op.SEGMENT_MIN: np.fmin, Op.SEGMENT_MAX: np.fmax}
 
 
 def start_value(op: Op, dtype, empty: bool = False):
@@ -666,8 +686,11 @@ def start_value(op: Op, dtype, empty: bool = False):
     (argmin/argmax: the best value's, before any element)."""
     dtype = np.dtype(dtype)
     kind = dtype.kind
-    if op in (Op.NANMIN, Op.NANMAX):
+    if op in (Op.NANMIN, Op.NANMAX) or (op in (Op.SEGMENT_MIN, Op.SEGMENT_MAX)
+                                        and kind == "f"):
         return np.nan   # fmin/fmax: NaN gives way to any number
+    op = {Op.SEGMENT_SUM: Op.SUM, Op.SEGMENT_PROD: Op.PROD, Op.SEGMENT_MIN: Op.MIN,
+          Op.SEGMENT_MAX: Op.MAX}.get(op, op)
     if op in (Op.SUM, Op.CUMSUM):
         # -0.0 + -0.0 is -0.0: a sum of negative zeros stays one (NumPy's empty sum: +0.0)
         return -0.0 if kind == "f" and not empty else 0

@@ -22,7 +22,7 @@ import llvmlite.ir as ir
 import numpy as np
 
 from ...ir import build
-from ...ir.ops import OPS, REDUCE, Op, start_value
+from ...ir.ops import OPS, REDUCE, SEGMENT, Op, start_value
 from . import lowering, vecmath
 from .recipes import RECIPES
 from .runtime import BROADCAST, UNIT, operand_count
@@ -228,7 +228,7 @@ def emit(kernel, name: str, ndim: int, classes: tuple, reduced: tuple) -> str:
             if n is kernel.compact:   # the value (appended where the mask is true)
                 vals[n] = vals[n.src[0]]
                 continue
-            if n.op in REDUCE or n is kernel.scan:
+            if n.op in REDUCE or n is kernel.scan or n.op in SEGMENT:   # (its values)
                 src, dt = n.src[0], acc_dt.get(n, n.dtype)
                 vals[n] = ctx.cast(_operand(ctx, vals, src, src.dtype), src.dtype, dt)
                 continue
@@ -257,6 +257,19 @@ def emit(kernel, name: str, ndim: int, classes: tuple, reduced: tuple) -> str:
             # is fixed by the compiled code and the thread split, so results reproduce
             return getattr(builder, token)(acc, v, flags=("reassoc",))
         return ctx.apply(token, [acc, v], dt)
+
+    plain_accs = [a for a in accs if a[1].op not in SEGMENT]
+    segment_accs = [a for a in accs if a[1].op in SEGMENT]
+
+    def scatter(ptr, r, vals):
+        """A segment reduction's step: the value combines into the accumulator of its
+        row's group (``ptr``: the accumulators' start); rows with a negative code skip."""
+        code = _operand(ctx, vals, r.src[1], np.dtype(np.int64))
+        with builder.if_then(builder.icmp_signed(">=", code, ir.Constant(I64, 0))):
+            size = ir.Constant(I64, np.dtype(acc_dt[r]).itemsize)
+            where = builder.gep(ptr, [builder.mul(code, size)], source_etype=ir.IntType(8))
+            acc = _load(builder, where, acc_dt[r])
+            _store(builder, combine(r, acc, vals[r]), where, acc_dt[r])
 
     def load_acc(ptrs, k, r, kv):
         """An accumulator's value: a pair (best value, position) for arg reductions."""
@@ -307,7 +320,8 @@ def emit(kernel, name: str, ndim: int, classes: tuple, reduced: tuple) -> str:
         row-major position over the reduced dims of the enclosing loops (arg reductions);
         ``first``: whether this is the first element of a scan's line."""
         innermost = d == ndim - 1
-        in_register = accs if innermost and reduced[d] else []  # accumulators as phis
+        # accumulators as phis (a segment reduction's, one per group, stay in memory)
+        in_register = plain_accs if innermost and reduced[d] else []
         pre = builder.block
         header = fn.append_basic_block(f"d{d}.head")
         body = fn.append_basic_block(f"d{d}.body")
@@ -350,8 +364,10 @@ def emit(kernel, name: str, ndim: int, classes: tuple, reduced: tuple) -> str:
                 updated = [combine(r, phi, value(r))
                            for (k, r, kv), phi in zip(in_register, phis)]
             else:
-                for k, r, kv in accs:
+                for k, r, kv in plain_accs:
                     store_acc(combine(r, load_acc(inner, k, r, kv), value(r)), inner, k, r, kv)
+            for k, r, _ in segment_accs:
+                scatter(inner[k], r, vals)
         else:
             level(d + 1, inner, ir.Constant(I64, 0), shape[d + 1], here, first)
         latch = builder.block

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...ir import build
-from ...ir.ops import OPS, REDUCE, SCAN, Op, single_element
+from ...ir.ops import OPS, REDUCE, SCAN, SEGMENT, Op, single_element
 
 SUPPORTED = frozenset(np.dtype(t) for t in (
     "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
@@ -69,7 +69,7 @@ def lowering(node) -> str | None:
         return entry(table, node.src[0].dtype.kind)
     if node.op is Op.COMPRESS:
         return entry(table, node.dtype.kind)
-    if node.op in REDUCE or node.op in SCAN:
+    if node.op in REDUCE or node.op in SCAN or node.op in SEGMENT:
         return entry(table, accumulator_dtype(node).kind)
     ins, _ = loop_dtypes(node)
     return entry(table, ins[0].kind)
@@ -108,6 +108,8 @@ def can_fuse(node) -> str | None:
             return (f"{node.op} of several elements per slice (decomposed; NumPy's "
                     "data-dependent warning needs one element per slice to check)")
         return None if lowering(node) else f"{node.op} of {node.src[0].dtype}"
+    if node.op in SEGMENT:
+        return _segment_fusable(node)
     if node.op in REDUCE:
         if not set(dict(node.arg)) <= REDUCE_KWARGS:
             return "reduction arguments"
@@ -129,3 +131,19 @@ def can_fuse(node) -> str | None:
     if node.op is Op.ASTYPE and node.src[0].dtype.kind == "f" and node.dtype.kind in "iu":
         return "float -> integer cast (out-of-range results are platform-defined)"
     return None if lowering(node) else f"{node.op} on {ins[0]}"
+
+
+def _segment_fusable(node) -> str | None:
+    """A segment reduction in the form the table lowers (``ir.segment``: its other forms
+    decompose into these before fusion)."""
+    arg, floats = dict(node.arg), node.src[0].dtype.kind == "f"
+    if node.src[1].dtype != np.int64:
+        return "group codes that are not int64"
+    if floats and node.dtype.kind in "iu":
+        return "float -> integer cast (out-of-range results are platform-defined)"
+    if node.op in (Op.SEGMENT_SUM, Op.SEGMENT_PROD) and floats and \
+            (arg.get("skipna") or arg.get("min_count")):
+        return "a NaN-skipping sum (decomposed into a where and a plain sum first)"
+    if node.op in (Op.SEGMENT_MIN, Op.SEGMENT_MAX) and floats and not arg.get("skipna"):
+        return "a NaN-propagating min/max (decomposed first)"
+    return None if lowering(node) else f"{node.op} of {node.dtype}"

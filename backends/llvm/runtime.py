@@ -17,7 +17,7 @@ import os
 import threading
 import numpy as np
 
-from ...ir.ops import COMBINE, Op, start_value
+from ...ir.ops import COMBINE, SEGMENT, Op, start_value
 from ...ir.passes.fuse import reduced_axes
 from .lowering import ARG_REDUCTIONS
 
@@ -125,6 +125,10 @@ class Launcher:
             elif n not in kernel.reductions:
                 self.buffers.append((shape, n.dtype, None, None))
                 self.out_strides.append(np.empty(shape, n.dtype).strides)
+            elif n.op in SEGMENT:   # one accumulator per group: the loop scatters into it
+                self.buffers.append((n.shape, n.dtype, start_value(n.op, n.dtype, self.empty),
+                                     None))
+                self.out_strides.append((0,) * len(shape))
             elif n.op in ARG_REDUCTIONS:
                 accumulator(n.dtype, 0, n.shape)   # the index of the best value so far
             else:

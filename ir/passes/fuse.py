@@ -28,7 +28,7 @@ import heapq
 from dataclasses import dataclass, field
 
 from ..node import Node, canon, toposort
-from ..ops import REDUCE, SCAN, Op
+from ..ops import REDUCE, SCAN, SEGMENT, SIZE_ARGS, Op
 
 
 # Horizontal merging looks at pairs of kernels: graphs with more kernels than this keep
@@ -90,7 +90,7 @@ class Kernel:
         for j, n in enumerate(self.body):
             srcs = tuple(index[s] if s in index else ("const", s.dtype.str, canon(s.arg))
                          for s in n.src)
-            rows.append((n.op.name, n.dtype.str, canon(n.arg), srcs))
+            rows.append((n.op.name, n.dtype.str, canon(_code_arg(n)), srcs))
             index[n] = ("body", j)
         return (tuple(n.dtype.str for n in self.inputs), tuple(rows),
                 tuple(index[o][1] for o in self.outputs))
@@ -106,9 +106,19 @@ class Plan:
         return [s for s in self.steps if isinstance(s, Kernel)]
 
 
+def _code_arg(node):
+    """The node's argument without the keys that only size it (``SIZE_ARGS``)."""
+    if node.op in SEGMENT:
+        return tuple((k, v) for k, v in node.arg if k not in SIZE_ARGS)
+    return node.arg
+
+
 def reduced_axes(node, ndim) -> tuple:
     """The axes a reduction node reduces, as a sorted tuple (its ``axis`` may be None, an
-    int for argmin/argmax, or a tuple)."""
+    int for argmin/argmax, or a tuple; a segment reduction reduces its 1-D source into
+    groups: its one axis)."""
+    if node.op in SEGMENT:
+        return tuple(range(ndim))
     axis = dict(node.arg)["axis"]
     if axis is None:
         return tuple(range(ndim))
@@ -150,7 +160,7 @@ def partition(roots, can_fuse, horizontal: bool = True) -> Plan:
         if reason is not None:
             plan.reasons[n] = reason
             continue
-        if n.op in REDUCE:
+        if n.op in REDUCE or n.op in SEGMENT:   # (a segment: scattered by its codes)
             group_of[n] = _Group(n, n.src[0].shape, reduces=[n])
             continue
         if n.op in SCAN:  # its producers fuse into its loop; its value is written out

@@ -12,8 +12,8 @@ from weldish.ir import ops
 from weldish.ir.ops import OPS, Op, OpDef, UFUNC_OPS
 from weldish.testing import Raised, outcome
 
-KINDS = {"input", "const", "leaf", "elementwise", "reduce", "scan", "movement", "index",
-         "linalg", "call"}
+KINDS = {"input", "const", "leaf", "elementwise", "reduce", "scan", "segment", "movement",
+         "index", "linalg", "call"}
 ALL_OPS = list(Op)
 
 

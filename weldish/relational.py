@@ -1,0 +1,407 @@
+"""Relational kernels for the pandas frontend: group codes, segment reductions, joins.
+
+- ``factorize``: rows -> dense group codes with pandas.groupby's group order (eager: the
+  number of groups depends on the data). A compiled hash table (Numba, GIL released) on
+  64-bit keys; strings/objects are dictionary-encoded by pandas first; several keys are
+  combined into one composite code.
+- ``segment_reduce``: a lazy per-group reduction, recorded as a ``segment_*`` op of the
+  OPS table, so the values' expression fuses into the loop that scatters into per-thread
+  accumulators (LLVM backend).
+- ``join_indices``: the row pairs of ``pandas.merge`` (inner/left/right/outer) in its
+  output order, from a compiled hash join (the keys factorized together, the right side
+  bucketed by key, the left side probing it).
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .ir import build
+from .ir.ops import SEGMENT_HOWS, Op
+from .lazy import LazyArray, to_node
+
+__all__ = ["factorize", "join_indices", "segment_reduce"]
+
+_MIX = np.uint64(0x9E3779B97F4A7C15)   # Fibonacci hashing: multiply, keep the top bits
+
+
+# --- compiled pieces ------------------------------------------------------------------------
+@njit(nogil=True, cache=False)
+def _hash_codes(keys, valid):
+    """First-appearance codes of int64 ``keys`` (-1 where not ``valid``) and the key of each
+    code. Open addressing, linear probing, grown at half load."""
+    n = keys.shape[0]
+    bits = 10
+    cap = 1 << bits
+    slots = np.full(cap, -1, np.int64)        # slot -> code
+    uniq = np.empty(min(n, 1024) + 1, np.int64)
+    codes = np.empty(n, np.int64)
+    count = 0
+    for i in range(n):
+        if not valid[i]:
+            codes[i] = -1
+            continue
+        k = keys[i]
+        h = (np.uint64(k) * _MIX) >> np.uint64(64 - bits)
+        j = np.int64(h)
+        while True:
+            c = slots[j]
+            if c < 0:
+                break
+            if uniq[c] == k:
+                break
+            j = (j + 1) & (cap - 1)
+        if c >= 0:
+            codes[i] = c
+            continue
+        if count == uniq.shape[0]:
+            grown = np.empty(2 * count, np.int64)
+            grown[:count] = uniq
+            uniq = grown
+        uniq[count] = k
+        slots[j] = count
+        codes[i] = count
+        count += 1
+        if 2 * count > cap:   # rehash into a table twice the size
+            bits += 1
+            cap = 1 << bits
+            slots = np.full(cap, -1, np.int64)
+            for c2 in range(count):
+                j = np.int64((np.uint64(uniq[c2]) * _MIX) >> np.uint64(64 - bits))
+                while slots[j] >= 0:
+                    j = (j + 1) & (cap - 1)
+                slots[j] = c2
+    return codes, uniq[:count].copy()
+
+
+@njit(nogil=True, cache=False)
+def _range_codes(keys, valid, lo, span):
+    """``_hash_codes`` for keys within [lo, lo + span): a direct table instead of hashing."""
+    table = np.full(span, -1, np.int64)
+    uniq = np.empty(span, np.int64)
+    codes = np.empty(keys.shape[0], np.int64)
+    count = 0
+    for i in range(keys.shape[0]):
+        if not valid[i]:
+            codes[i] = -1
+            continue
+        t = keys[i] - lo
+        c = table[t]
+        if c < 0:
+            c = count
+            table[t] = c
+            uniq[c] = keys[i]
+            count += 1
+        codes[i] = c
+    return codes, uniq[:count].copy()
+
+
+@njit(nogil=True, cache=False)
+def _remap(codes, mapping):
+    out = np.empty_like(codes)
+    for i in range(codes.shape[0]):
+        c = codes[i]
+        out[i] = -1 if c < 0 else mapping[c]
+    return out
+
+
+@njit(nogil=True, cache=False)
+def _combine(codes, col, width):
+    """codes * width + col, -1 where either is -1."""
+    out = np.empty_like(codes)
+    for i in range(codes.shape[0]):
+        out[i] = -1 if codes[i] < 0 or col[i] < 0 else codes[i] * width + col[i]
+    return out
+
+
+@njit(nogil=True, cache=False)
+def _buckets(codes, ngroups):
+    """Rows by code, each code's rows in row order (CSR: starts[g]..starts[g+1])."""
+    starts = np.zeros(ngroups + 1, np.int64)
+    for i in range(codes.shape[0]):
+        starts[codes[i] + 1] += 1
+    for g in range(ngroups):
+        starts[g + 1] += starts[g]
+    fill = starts[:-1].copy()
+    rows = np.empty(codes.shape[0], np.int64)
+    for i in range(codes.shape[0]):
+        c = codes[i]
+        rows[fill[c]] = i
+        fill[c] += 1
+    return starts, rows
+
+
+@njit(nogil=True, cache=False)
+def _probe(lcodes, starts, rows, keep_unmatched):
+    """For each left row in order, its right matches in right order (-1: none, kept only
+    when ``keep_unmatched``). Counted first, then written."""
+    total = 0
+    for i in range(lcodes.shape[0]):
+        m = starts[lcodes[i] + 1] - starts[lcodes[i]]
+        total += m if m > 0 else (1 if keep_unmatched else 0)
+    left = np.empty(total, np.int64)
+    right = np.empty(total, np.int64)
+    at = 0
+    for i in range(lcodes.shape[0]):
+        lo, hi = starts[lcodes[i]], starts[lcodes[i] + 1]
+        if hi == lo:
+            if keep_unmatched:
+                left[at] = i
+                right[at] = -1
+                at += 1
+            continue
+        for j in range(lo, hi):
+            left[at] = i
+            right[at] = rows[j]
+            at += 1
+    return left, right
+
+
+@njit(nogil=True, cache=False)
+def _outer(order, lstarts, lrows, rstarts, rrows):
+    """Key by key (``order``: codes sorted by key): each left row of the key with each
+    right row of it (left-major), or with -1 where the other side lacks the key."""
+    total = 0
+    for g in order:
+        nl, nr = lstarts[g + 1] - lstarts[g], rstarts[g + 1] - rstarts[g]
+        total += nl * nr if nl > 0 and nr > 0 else nl + nr
+    left = np.empty(total, np.int64)
+    right = np.empty(total, np.int64)
+    at = 0
+    for g in order:
+        nl, nr = lstarts[g + 1] - lstarts[g], rstarts[g + 1] - rstarts[g]
+        if nl == 0 or nr == 0:
+            for j in range(lstarts[g], lstarts[g + 1]):
+                left[at], right[at] = lrows[j], -1
+                at += 1
+            for j in range(rstarts[g], rstarts[g + 1]):
+                left[at], right[at] = -1, rrows[j]
+                at += 1
+            continue
+        for a in range(lstarts[g], lstarts[g + 1]):
+            for b in range(rstarts[g], rstarts[g + 1]):
+                left[at], right[at] = lrows[a], rrows[b]
+                at += 1
+    return left, right
+
+
+# --- factorize --------------------------------------------------------------------------------
+def _int_codes(keys, valid):
+    """First-appearance codes of int64 keys: a direct table for a compact range, else
+    the hash table."""
+    n = keys.shape[0]
+    if n == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    present = keys[valid] if not valid.all() else keys
+    if present.size:
+        lo, hi = int(present.min()), int(present.max())
+        if hi - lo < max(4 * n, 1 << 16) and hi - lo < (1 << 26):
+            return _range_codes(keys, valid, lo, hi - lo + 1)
+    return _hash_codes(keys, valid)
+
+
+def _column_codes(col):
+    """(first-appearance codes with -1 for missing, uniques (values, in code order),
+    order: the codes' ranks in pandas' sorted order) of one key column."""
+    import pandas as pd
+    if isinstance(col, (pd.Series, pd.Index)):
+        col = col.array
+    if isinstance(col, pd.Categorical):   # category order; observed categories only
+        codes, cat_codes = _int_codes(col.codes.astype(np.int64), col.codes >= 0)
+        uniques = pd.Categorical.from_codes(cat_codes, dtype=col.dtype)
+        return codes, uniques, np.argsort(cat_codes, kind="stable")
+    arr = np.asarray(col) if not isinstance(col, pd.api.extensions.ExtensionArray) else None
+    if arr is not None and arr.dtype.kind in "biufmM":
+        kind = arr.dtype.kind
+        if kind == "f":
+            valid = ~np.isnan(arr)
+            # -0.0 and 0.0 are one key (pandas' float hash table): add +0.0 first
+            bits = (arr.astype(np.float64) + 0.0).view(np.int64)
+        elif kind in "mM":
+            bits = arr.view(np.int64)
+            valid = bits != np.iinfo(np.int64).min   # NaT
+        elif kind == "u" and arr.dtype.itemsize == 8:
+            bits, valid = arr.view(np.int64), np.ones(arr.shape[0], bool)
+        else:
+            bits, valid = arr.astype(np.int64), np.ones(arr.shape[0], bool)
+        codes, keys = _int_codes(np.ascontiguousarray(bits), valid)
+        if kind == "f":
+            uniques = keys.view(np.float64).astype(arr.dtype)
+        elif kind in "mM" or (kind == "u" and arr.dtype.itemsize == 8):
+            uniques = keys.view(arr.dtype)
+        else:
+            uniques = keys.astype(arr.dtype)
+        return codes, uniques, np.argsort(uniques, kind="stable")
+    # strings, objects, extension arrays: pandas' dictionary encoding
+    codes, uniques = pd.factorize(col, sort=False, use_na_sentinel=True)
+    codes = np.asarray(codes, np.int64)
+    order = np.asarray(pd.Index(uniques).argsort(), np.int64)   # pandas' safe sort order
+    return codes, uniques, order
+
+
+def _na_value(uniques):
+    kind = getattr(uniques, "dtype", np.dtype(object)).kind
+    return None if kind == "O" else np.nan
+
+
+def _take_keys(uniques, codes):
+    """uniques[codes], missing (-1) as pandas shows it (NaN/NaT/None, categorical NA)."""
+    import pandas as pd
+    if isinstance(uniques, pd.Categorical):
+        return pd.Categorical.from_codes(
+            np.where(codes >= 0, uniques.codes[np.maximum(codes, 0)], -1), dtype=uniques.dtype)
+    if not isinstance(uniques, np.ndarray):   # an extension array: its own NA
+        return uniques.take(codes, allow_fill=True)
+    if (codes >= 0).all():
+        return uniques[codes]
+    if uniques.dtype.kind in "mM":
+        out = uniques.take(np.maximum(codes, 0)) if uniques.size else \
+            np.empty(codes.size, uniques.dtype)
+        out[codes < 0] = np.datetime64("NaT") if uniques.dtype.kind == "M" \
+            else np.timedelta64("NaT")
+        return out
+    dtype = uniques.dtype if uniques.dtype.kind in "fO" else np.dtype(np.float64)
+    out = uniques.astype(dtype).take(np.maximum(codes, 0)) if uniques.size else \
+        np.empty(codes.size, dtype)
+    out[codes < 0] = _na_value(uniques)
+    return out
+
+
+def factorize(keys, sort: bool = True, dropna: bool = True):
+    """Group codes of rows, as ``pandas.DataFrame.groupby(keys, sort=, dropna=)`` groups.
+
+    Parameters
+    ----------
+    keys : list of array-like
+        One equal-length array per key column (NumPy, pandas Series/Categorical/
+        extension arrays, strings as objects or Arrow strings).
+    sort : bool
+        Groups sorted by their keys (lexicographically over the columns; a categorical by
+        its category order; missing keys last), else in order of first appearance.
+    dropna : bool
+        Rows with a missing key get code -1; otherwise missing is a group of its own.
+
+    Returns
+    -------
+    codes : ndarray of int64 (one per row), uniques : list of arrays (each group's value
+    of each key column), ngroups : int. Eager: the number of groups depends on the data.
+    """
+    if not keys:
+        raise ValueError("factorize needs at least one key column")
+    n = len(keys[0])
+    if any(len(k) != n for k in keys):
+        raise ValueError("key columns differ in length")
+    combined, width_total, columns = None, 1, []
+    for col in keys:
+        codes, uniques, order = _column_codes(col)
+        width = len(uniques)
+        if sort:   # rank codes in sorted order (so the composite sorts lexicographically)
+            rank = np.empty(width, np.int64)
+            rank[order] = np.arange(width)
+            codes = _remap(codes, rank)
+            uniques = uniques[order] if isinstance(uniques, np.ndarray) else uniques.take(order)
+        if not dropna:   # missing: one more code, after the others
+            missing = codes < 0
+            if missing.any():
+                codes = np.where(missing, width, codes)
+                width += 1
+        columns.append((uniques, width))
+        if combined is None:
+            combined, width_total = codes, width
+        elif width_total * max(width, 1) < (1 << 62):
+            combined = _combine(combined, codes, width)
+            width_total *= max(width, 1)
+        else:   # the composite would overflow: re-code what was combined so far first
+            combined, first = _int_codes(combined, combined >= 0)
+            if sort:
+                first_order = np.argsort(first, kind="stable")
+                rank = np.empty(len(first), np.int64)
+                rank[first_order] = np.arange(len(first))
+                combined, first = _remap(combined, rank), first[first_order]
+            columns = [("recoded", first, columns)]
+            combined = _combine(combined, codes, width)
+            width_total = len(first) * max(width, 1)
+            columns.append((uniques, width))
+    group_codes, composite = _int_codes(combined, combined >= 0)
+    if sort:
+        order = np.argsort(composite, kind="stable")
+        rank = np.empty(len(order), np.int64)
+        rank[order] = np.arange(len(order))
+        group_codes, composite = _remap(group_codes, rank), composite[order]
+    return group_codes, _split_keys(composite, columns), len(composite)
+
+
+def _split_keys(composite, columns):
+    """Each key column's value per group, from the composite codes (the last column
+    varies fastest)."""
+    out = []
+    rest = composite
+    for entry in reversed(columns):
+        if entry[0] == "recoded" if isinstance(entry[0], str) else False:
+            _, first, inner = entry
+            out.extend(reversed(_split_keys(first[rest], inner)))
+            continue
+        uniques, width = entry
+        col_codes = rest % max(width, 1)
+        rest = rest // max(width, 1)
+        col_codes = np.where(col_codes >= len(uniques), -1, col_codes)   # the missing code
+        out.append(_take_keys(uniques, col_codes))
+    return out[::-1]
+
+
+# --- segment reductions ---------------------------------------------------------------------
+def segment_reduce(values, codes, ngroups: int, how: str, skipna: bool = True, ddof=1,
+                   min_count: int = 0) -> LazyArray:
+    """Per-group reduction of ``values`` by ``codes`` (from ``factorize``), lazily.
+
+    ``how``: sum, mean, count, size, min, max, prod, var, std, first, last (pandas'
+    groupby semantics and result dtypes: NaN skipped when ``skipna``, count of non-NaN
+    values, first/last non-NaN value; rows with code -1 are ignored). ``values`` may be a
+    lazy expression: it is fused into the reduction's loop. Result: a lazy array of
+    ``ngroups`` values. Signed/unsigned integer sums are int64/uint64 (pandas narrows a
+    small integer dtype back when the sums fit: data-dependent, left to the caller).
+    """
+    if how not in SEGMENT_HOWS:
+        raise ValueError(f"unknown segment reduction {how!r}; known: {sorted(SEGMENT_HOWS)}")
+    v, c = to_node(values), to_node(codes)
+    if how == "size":   # rows per group: a count of values that are never missing
+        how, v = "count", c
+    return LazyArray(build.segment(Op[f"SEGMENT_{how.upper()}"], v, c, int(ngroups),
+                                   skipna=bool(skipna), ddof=ddof, min_count=int(min_count)))
+
+
+# --- joins ----------------------------------------------------------------------------------
+def join_indices(left_keys, right_keys, how: str = "inner"):
+    """Row indices of ``pandas.merge(left, right, on=keys, how=how)``: int64 arrays
+    ``(left_idx, right_idx)`` with -1 where a row has no match, in merge's output order
+    (inner/left: left rows in order, each with its matches in right order; right: the
+    mirror; outer: keys sorted, missing keys last, left-major within a key). Missing keys
+    match each other, as in pandas."""
+    if how not in ("inner", "left", "right", "outer"):
+        raise ValueError(f"how must be inner, left, right or outer, got {how!r}")
+    if len(left_keys) != len(right_keys) or not left_keys:
+        raise ValueError("len(right_on) must equal len(left_on)")
+    if how == "right":
+        r, l_ = join_indices(right_keys, left_keys, "left")
+        return l_, r
+    nl = len(left_keys[0])
+    both = [_concat(a, b) for a, b in zip(left_keys, right_keys)]
+    codes, _, ngroups = factorize(both, sort=how == "outer", dropna=False)
+    lcodes, rcodes = codes[:nl], codes[nl:]
+    rstarts, rrows = _buckets(rcodes, ngroups)
+    if how == "outer":
+        lstarts, lrows = _buckets(lcodes, ngroups)
+        return _outer(np.arange(ngroups, dtype=np.int64), lstarts, lrows, rstarts, rrows)
+    return _probe(lcodes, rstarts, rrows, how == "left")
+
+
+def _concat(a, b):
+    import pandas as pd
+    if isinstance(a, (pd.Series, pd.Index, pd.Categorical)) or \
+            isinstance(b, (pd.Series, pd.Index, pd.Categorical)) or \
+            isinstance(a, pd.api.extensions.ExtensionArray):
+        return pd.concat([pd.Series(a), pd.Series(b)], ignore_index=True).array
+    a, b = np.asarray(a), np.asarray(b)
+    if a.dtype != b.dtype and (a.dtype.kind in "OUS" or b.dtype.kind in "OUS"):
+        return np.concatenate([a.astype(object), b.astype(object)])
+    return np.concatenate([a, b])
