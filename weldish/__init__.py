@@ -10,10 +10,13 @@ from .annotate import annotate
 from .config import config
 from .evaluate import evaluate
 from .explain import explain
+from .export import ArtifactError, ExportError, export, load
 from .fallback import LOG as fallbacks
 from .function import function
 from .lazy import LazyArray
 from .lifecycle import hooks
+from .lifecycle.monitoring import DriftWarning
+from .lifecycle.pipeline import Pipeline
 
 __version__ = "0.1.0"
-__all__ = ["LazyArray", "annotate", "config", "evaluate", "explain", "fallbacks", "function", "hooks", "__version__"]
+__all__ = ["ArtifactError", "DriftWarning", "ExportError", "LazyArray", "Pipeline", "annotate", "config", "evaluate", "explain", "export", "fallbacks", "function", "hooks", "load", "__version__"]

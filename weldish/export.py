@@ -1,0 +1,424 @@
+"""``weldish.export``: a NumPy/pandas function as one artifact file ``weldish.load`` runs.
+
+    def score(x, df):
+        return (x * df["w"][:, None]).sum(axis=1) + df["b"]
+
+    weldish.export(score, (x, df), "score.weldish", name="score", version="1")
+    pipe = weldish.load("score.weldish")        # in any process: no need for ``score``
+    pipe(x2, df2)                               # any number of rows
+
+How. ``fn`` is traced with lazy inputs (``weldish.numpy`` arrays; a DataFrame argument
+becomes a ``Columns`` mapping of lazy columns, an Arrow table likewise), three times, with
+inputs of 257, 389 and 523 rows made from the example's rows. The optimized graphs must be
+the same but for numbers that grow linearly with the rows (shapes, slice bounds, counts):
+those are stored as ``k * n + c`` and substituted for each batch at load, so any number of
+rows works without retracing. A graph that differs otherwise (its structure depends on the
+size or on the data), a size that is not linear in the rows (``reshape(-1, 2)``: n/2), a
+call that evaluates a value while traced (``if x.sum() > 0``, ``float(x.max())``) or runs
+NumPy eagerly (a fallback) cannot be exported: ``ExportError`` says which.
+
+The leading dimension ``n``: the first DataFrame's rows, else the largest leading
+dimension among the array arguments; every argument (not named in ``static``) with that
+leading size takes ``n`` rows at each call. Annotated Python functions
+(``weldish.annotate``) are refused unless named in ``allow_python`` ("module.qualname"):
+the artifact then stores that import path and ``load`` imports it (the loading environment
+must provide the module; it is the only code loading runs). Not done: precompiled object
+code per CPU (the backend's disk cache compiles at the first call instead).
+"""
+from __future__ import annotations
+
+import datetime
+import importlib
+import inspect
+import time
+
+import numpy as np
+
+from . import fallback as _fallback
+from .ir import dtypes as dt
+from .ir import passes, serialize
+from .ir.build import kw
+from .ir.node import Buffer, Node, toposort
+from .ir.ops import Op
+from .lazy import LazyArray
+from .lifecycle import hooks
+from .lifecycle import profile as prof
+from .lifecycle.artifact import (ArtifactError, CallCodec, encode_array, load,
+                                 profile_columns, write)
+
+TRACE_ROWS = (257, 389, 523)
+# the module (the package's ``evaluate`` attribute is the function)
+_evaluate = importlib.import_module(".evaluate", __package__)
+
+__all__ = ["ArtifactError", "Columns", "ExportError", "export", "load"]
+
+
+class ExportError(ValueError):
+    """The function cannot be exported (the message says why and what to change)."""
+
+
+# --- DataFrame arguments while traced ---------------------------------------------------------
+class Columns:
+    """A DataFrame argument while ``export`` traces: its numeric columns as lazy arrays.
+
+    Supports ``df["a"]``, ``df.a``, ``df[["a", "b"]]``, ``df["c"] = ...``, ``assign``,
+    ``len``, ``columns``, ``keys``/``items``, iteration over names and ``in``. Returning
+    one (or a dict of columns) from the function makes the pipeline return a pandas
+    DataFrame. Non-numeric columns raise TypeError when used.
+    """
+
+    def __init__(self, cols: dict, nrows: int, unsupported=None):
+        object.__setattr__(self, "_cols", dict(cols))
+        object.__setattr__(self, "_n", nrows)
+        object.__setattr__(self, "_unsupported", dict(unsupported or {}))
+
+    def _get(self, key):
+        if key in self._cols:
+            return self._cols[key]
+        if key in self._unsupported:
+            raise TypeError(f"column {key!r} has dtype {self._unsupported[key]}: exported "
+                            "pipelines take numeric and boolean columns")
+        raise KeyError(key)
+
+    def __getitem__(self, key):
+        if isinstance(key, list):
+            return Columns({k: self._get(k) for k in key}, self._n)
+        if isinstance(key, LazyArray) and key.dtype == bool and key.ndim == 1:
+            return Columns({k: v[key] for k, v in self._cols.items()}, None)
+        return self._get(key)
+
+    def __setitem__(self, key, value):
+        if not isinstance(value, LazyArray):
+            from . import numpy as wnp
+            value = wnp.full(len(self), value) if np.ndim(value) == 0 else wnp.asarray(value)
+        self._cols[key] = value
+
+    def __getattr__(self, name):
+        cols = object.__getattribute__(self, "_cols")
+        if name in cols:
+            return cols[name]
+        raise AttributeError(f"'Columns' object has no attribute or column {name!r}")
+
+    def assign(self, **new):
+        out = Columns(self._cols, self._n)
+        for k, v in new.items():
+            out[k] = v(out) if callable(v) else v
+        return out
+
+    def __len__(self):
+        if self._n is None:   # filtered: the length is the columns'
+            return len(next(iter(self._cols.values())))
+        return self._n
+
+    @property
+    def columns(self):
+        return list(self._cols)
+
+    def keys(self):
+        return self._cols.keys()
+
+    def items(self):
+        return self._cols.items()
+
+    def __iter__(self):
+        return iter(self._cols)
+
+    def __contains__(self, key):
+        return key in self._cols
+
+    def __repr__(self):
+        return f"<Columns {list(self._cols)} (traced by weldish.export)>"
+
+
+# --- the example inputs --------------------------------------------------------------------
+def _frame_columns(name, value):
+    """(kind source, {column: ndarray}, {column: dtype} unsupported) of a frame value."""
+    if hasattr(value, "column_names") and hasattr(value, "column"):   # pyarrow Table
+        source, names = "arrow", list(value.column_names)
+        get = lambda c: value.column(c).to_numpy()   # noqa: E731
+    else:
+        source, names = "pandas", list(value.columns)
+        get = lambda c: value[c].to_numpy()   # noqa: E731
+    cols, unsupported = {}, {}
+    for c in names:
+        if not isinstance(c, str):
+            raise ExportError(f"argument {name!r}: column names must be strings, got {c!r}")
+        try:
+            arr = np.asarray(get(c))
+        except Exception as e:  # noqa: BLE001 - an unconvertible column is just unusable
+            unsupported[c] = f"unconvertible ({e})"
+            continue
+        if dt.is_supported(arr.dtype):
+            cols[c] = arr
+        else:
+            unsupported[c] = str(arr.dtype)
+    return source, cols, unsupported
+
+
+def _describe(fn, example_inputs, static):
+    """[param dicts] with the example values: {"name", "kind", "value", ...}."""
+    if isinstance(example_inputs, dict):
+        args, kwargs = (), example_inputs
+    elif isinstance(example_inputs, (tuple, list)):
+        args, kwargs = tuple(example_inputs), {}
+    else:
+        args, kwargs = (example_inputs,), {}
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        sig = None
+    if sig is not None:
+        if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in sig.parameters.values()):
+            raise ExportError("export needs a function with named parameters (no *args or "
+                              "**kwargs)")
+        try:
+            bound = sig.bind(*args, **kwargs).arguments
+        except TypeError as e:
+            raise TypeError(f"export: the example inputs do not fit {fn.__name__}{sig}: "
+                            f"{e}") from None
+    else:
+        if kwargs:
+            raise ExportError("export: example inputs by name need a function whose "
+                              "signature inspect can read")
+        bound = {f"arg{i}": v for i, v in enumerate(args)}
+    params = []
+    for name, value in bound.items():
+        mod = type(value).__module__
+        if (mod.startswith("pandas") and hasattr(value, "columns")) or \
+                (hasattr(value, "column_names") and hasattr(value, "column")):
+            source, cols, unsupported = _frame_columns(name, value)
+            params.append({"name": name, "kind": "frame", "source": source, "value": cols,
+                           "unsupported": unsupported, "rows": True,
+                           "n": len(value) if hasattr(value, "__len__") else value.num_rows})
+            continue
+        if mod.startswith("pandas") and hasattr(value, "to_numpy"):   # a Series
+            value = value.to_numpy()
+        if isinstance(value, LazyArray) or isinstance(value, np.generic):
+            value = np.asarray(value)
+        if not isinstance(value, np.ndarray):
+            raise TypeError(f"export: argument {name!r} is a {type(value).__name__}; "
+                            "example inputs are NumPy arrays, pandas DataFrames/Series or "
+                            "Arrow tables (bind other values with functools.partial)")
+        if not dt.is_supported(value.dtype):
+            raise TypeError(f"export: argument {name!r} has dtype {value.dtype}; exported "
+                            "pipelines take numeric and boolean arrays")
+        params.append({"name": name, "kind": "array", "value": value, "rows": False,
+                       "n": value.shape[0] if value.ndim else None})
+    frames = [p for p in params if p["kind"] == "frame"]
+    arrays = [p["n"] for p in params if p["kind"] == "array" and p["n"] is not None
+              and p["name"] not in static]
+    n = frames[0]["n"] if frames else max(arrays, default=None)
+    for p in params:
+        if p["kind"] == "array" and p["name"] not in static and p["n"] is not None:
+            p["rows"] = p["n"] == n
+        if p["kind"] == "frame" and p["n"] != n:
+            raise ExportError(f"export: DataFrame arguments must have the same number of "
+                              f"rows ({frames[0]['name']!r}: {n}, {p['name']!r}: {p['n']})")
+    if n is not None and n < 1:
+        raise ExportError("export: the example inputs need at least one row")
+    return params, n
+
+
+def _at_rows(value: np.ndarray, m: int, n: int) -> np.ndarray:
+    """``m`` rows made of the example's ``n`` (cyclically)."""
+    return value.take(np.arange(m) % n, axis=0)
+
+
+def _lazy(data: np.ndarray, slot: str, buffers: dict) -> LazyArray:
+    buf = Buffer(data, name=slot, source="user")
+    buffers[buf] = slot
+    return LazyArray(Node(Op.INPUT, data.dtype, data.shape, (), kw(buffer=buf)))
+
+
+# --- one trace ----------------------------------------------------------------------------
+def _flatten(result, leaves: list, where="the result"):
+    if isinstance(result, LazyArray):
+        leaves.append(result)
+        return {"array": len(leaves) - 1}
+    if isinstance(result, Columns):
+        return {"frame": [[k, _flatten(v, leaves, f"column {k!r}")]
+                          for k, v in result.items()]}
+    if isinstance(result, (tuple, list)):
+        kind = "tuple" if isinstance(result, tuple) else "list"
+        return {kind: [_flatten(v, leaves, f"{where}[{i}]") for i, v in enumerate(result)]}
+    if isinstance(result, dict):
+        if not all(isinstance(k, str) for k in result):
+            raise ExportError(f"{where}: a dict result needs string keys")
+        return {"dict": [[k, _flatten(v, leaves, f"{where}[{k!r}]")]
+                         for k, v in result.items()]}
+    raise ExportError(f"{where} is a {type(result).__name__}, not a lazy value computed "
+                      "from the inputs: return arrays, columns, or tuples/lists/dicts of "
+                      "them (a value computed eagerly at trace time would be frozen)")
+
+
+def _trace(fn, params, n, m, allow_python):
+    """(graph document, {slot: constant array}, output spec) of ``fn`` on ``m`` rows."""
+    buffers, args = {}, {}
+    for p in params:
+        value = p["value"]
+        if p["kind"] == "frame":
+            cols = {c: _lazy(_at_rows(v, m, n), f"{p['name']}[{c}]", buffers)
+                    for c, v in value.items()}
+            args[p["name"]] = Columns(cols, m, p["unsupported"])
+        else:
+            args[p["name"]] = _lazy(_at_rows(value, m, n) if p["rows"] else value,
+                                    p["name"], buffers)
+    runs, fallbacks = _evaluate.RUNS, dict(_fallback.LOG.counts)
+    result = fn(**args)
+    leaves = []
+    outspec = _flatten(result, leaves)
+    ran = {k for k, c in _fallback.LOG.counts.items() if c > fallbacks.get(k, 0)}
+    if ran:
+        raise ExportError(f"the function calls {sorted(ran)}, which weldish runs eagerly "
+                          "in NumPy (a fallback, see weldish.explain): its result depends "
+                          "on the example data and cannot be exported")
+    if _evaluate.RUNS != runs:
+        raise ExportError("the function evaluates a lazy value while traced (float(), "
+                          "int(), bool()/if, print, np.asarray, ...): its result would be "
+                          "frozen into the artifact; keep the computation lazy (np.where "
+                          "instead of if)")
+    roots = passes.optimize([x.node for x in leaves])
+    names, constants = dict(buffers), {}
+    for node in toposort(roots):
+        if node.op is Op.INPUT:
+            buf = dict(node.arg)["buffer"]
+            if buf in names:
+                continue
+            if buf.source.startswith("fallback"):
+                raise ExportError(f"the graph holds the result of {buf.source[9:]} run "
+                                  "eagerly in NumPy (a fallback): it depends on the example "
+                                  "data and cannot be exported")
+            slot = names[buf] = f"const{len(constants)}"
+            constants[slot] = buf.data
+        elif node.op is Op.CALL:
+            spec = dict(node.arg)["call"]
+            fn_ = spec.annotated.fn
+            qual = f"{getattr(fn_, '__module__', '?')}.{getattr(fn_, '__qualname__', '?')}"
+            if qual not in allow_python and spec.annotated.qualname not in allow_python:
+                raise ExportError(f"the pipeline calls the annotated Python function {qual}, "
+                                  "whose code an artifact does not hold; pass "
+                                  f"allow_python=({qual!r},) to store its import path "
+                                  "(weldish.load then imports it)")
+            if getattr(fn_, "__module__", None) in (None, "__main__") or "<locals>" in qual:
+                raise ExportError(f"{qual} cannot be imported by weldish.load: define it "
+                                  "at the top level of an importable module")
+    codec = CallCodec(allow_python)
+    try:
+        doc = serialize.to_dict(roots, names, codec)
+    except TypeError as e:
+        raise ExportError(f"the graph cannot be written as JSON: {e}") from None
+    return doc, constants, outspec, codec.calls
+
+
+# --- fitting the traces -------------------------------------------------------------------
+def _fit(values, sizes, where):
+    """One JSON leaf over the traces: the value, or {"rows": [k, c]}."""
+    first = values[0]
+    if all(type(v) is type(first) and v == first for v in values[1:]):
+        return first
+    numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+    if numeric and all(float(v).is_integer() for v in values):
+        (m1, m2, m3), (a, b, c) = sizes, [int(v) for v in values]
+        k, rest = divmod(c - b, m3 - m2)
+        if rest == 0 and a == k * m1 + (b - k * m2):
+            leaf = {"rows": [k, b - k * m2]}
+            if isinstance(first, float):
+                leaf["float"] = True
+            return leaf
+    raise ExportError(f"{where} is {values} for {list(sizes)} rows: not of the form "
+                      "k * n + c, so it cannot follow the number of rows (a slice like "
+                      "x[:k] clips at the rows: export with more rows than k; "
+                      "reshape(-1, m) and data-dependent values cannot be exported)")
+
+
+def _merge(docs, sizes, where="the graph"):
+    first = docs[0]
+    if isinstance(first, dict):
+        if not all(isinstance(d, dict) and d.keys() == first.keys() for d in docs):
+            raise ExportError(f"{where} differs between traces of different sizes: the "
+                              "graph's structure depends on the number of rows or the data")
+        return {k: _merge([d[k] for d in docs], sizes, f"{where}.{k}") for k in first}
+    if isinstance(first, list):
+        if not all(isinstance(d, list) and len(d) == len(first) for d in docs):
+            raise ExportError(f"{where} differs between traces of different sizes: the "
+                              "graph's structure depends on the number of rows or the data")
+        return [_merge([d[i] for d in docs], sizes, f"{where}[{i}]")
+                for i in range(len(first))]
+    return _fit(docs, sizes, where)
+
+
+def _describe_node(graph, where: str) -> str:
+    """'node 5 (reshape)' for a path into the graph document."""
+    if where.startswith("the graph.nodes["):
+        i = int(where[len("the graph.nodes["):].split("]")[0])
+        return f"node {i} ({graph['nodes'][i]['op']}){where.split(']', 1)[1]}"
+    return where
+
+
+# --- export -------------------------------------------------------------------------------
+def export(fn, example_inputs, path, name: str | None = None, version: str = "1",
+           allow_python=(), static=(), reference=None) -> str:
+    """Trace ``fn`` on ``example_inputs`` and write the pipeline to ``path``.
+
+    ``example_inputs``: one value, a tuple (positional) or a dict (by name) of NumPy
+    arrays, pandas DataFrames/Series or Arrow tables. ``name`` (default ``fn.__name__``)
+    and ``version`` are stored. ``allow_python``: import paths ("module.qualname") of
+    annotated functions the artifact may call (imported at load). ``static``: names of
+    array arguments whose leading dimension is fixed, not the batch's rows.
+    ``reference``: inputs like ``example_inputs`` (typically more rows) whose statistics
+    become the profile monitoring compares calls with (default: the example). Returns the
+    artifact's fingerprint (SHA-256 of its content). Raises ``ExportError`` for what an
+    artifact cannot hold (see the module docstring).
+    """
+    t0 = time.perf_counter()
+    name = name or getattr(fn, "__name__", "pipeline")
+    allow_python, static = tuple(allow_python), tuple(static)
+    params, n = _describe(fn, example_inputs, static)
+    sizes = TRACE_ROWS if n is not None else (n, n, n)
+    traces = [_trace(fn, params, n, m, allow_python) for m in sizes]
+    try:
+        graph = _merge([t[0] for t in traces], sizes)
+        outspec = _merge([t[2] for t in traces], sizes, "the result's structure")
+        calls = _merge([t[3] for t in traces], sizes, "the annotated calls")
+    except ExportError as e:
+        raise ExportError(_describe_node(traces[0][0], str(e))) from None
+    constants = {}
+    for slot, arr in traces[0][1].items():
+        others = [t[1][slot] for t in traces[1:]]
+        if any(o.shape != arr.shape or o.dtype != arr.dtype or o.tobytes() != arr.tobytes()
+               for o in others):
+            raise ExportError(f"the constant array {slot} ({arr.dtype}{list(arr.shape)}) "
+                              "changes with the input data: it was computed from the inputs "
+                              "outside weldish's lazy graph")
+        constants[slot] = encode_array(arr)
+    signature = {"params": [], "example_rows": n, "outputs": outspec,
+                 "output_types": [{"dtype": graph["nodes"][i]["dtype"],
+                                   "shape": graph["nodes"][i]["shape"]}
+                                  for i in graph["outputs"]]}
+    for p in params:
+        if p["kind"] == "frame":
+            used = [(c, v.dtype.str) for c, v in p["value"].items()
+                    if any(s["name"] == f"{p['name']}[{c}]" for s in graph["inputs"])]
+            signature["params"].append({"name": p["name"], "kind": "frame",
+                                        "source": p["source"], "columns": used,
+                                        "rows": True})
+        else:
+            v = p["value"]
+            shape = [{"rows": [1, 0]} if i == 0 and p["rows"] else d
+                     for i, d in enumerate(v.shape)]
+            signature["params"].append({"name": p["name"], "kind": "array",
+                                        "dtype": v.dtype.str, "shape": shape,
+                                        "rows": p["rows"]})
+    sample = params if reference is None else _describe(fn, reference, static)[0]
+    values = {p["name"]: p["value"] for p in sample}
+    cols = profile_columns(signature["params"], values)
+    content = {"name": name, "version": str(version),
+               "created": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+               "signature": signature, "graph": graph, "constants": constants,
+               "calls": calls, "profile": prof.profile(cols), "trace_rows": list(sizes)}
+    fingerprint = write(path, content)
+    if hooks.SUBSCRIBERS:
+        hooks.emit("export", path=str(path), name=name, version=str(version),
+                   fingerprint=fingerprint, nodes=len(graph["nodes"]),
+                   seconds=time.perf_counter() - t0)
+    return fingerprint

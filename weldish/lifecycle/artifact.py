@@ -1,0 +1,318 @@
+"""Pipeline artifacts: the file ``weldish.export`` writes and ``weldish.load`` reads.
+
+One JSON file (never pickle; loading runs no code from it)::
+
+    {"format": "weldish-artifact", "format_version": 1, "weldish_version": "0.1.0",
+     "sha256": <hex digest of the canonical JSON of "content">,
+     "content": {"name", "version", "created", "signature", "graph", "constants",
+                 "calls", "profile", "trace_rows"}}
+
+``graph`` is a ``weldish.ir.serialize`` document (format v2) whose numbers that depend on
+the number of rows ``n`` (shapes, slice bounds, counts) are written ``{"rows": [k, c]}``,
+meaning ``k * n + c``: loading for a batch of ``n`` rows substitutes them (no retrace, no
+Python code of the pipeline). Constant arrays the pipeline captured are in ``constants``
+(dtype, shape, base64 bytes). ``calls``: annotated Python functions the exporter allowed
+by name (``allow_python``), stored as an import path that ``load`` imports.
+"""
+from __future__ import annotations
+
+import base64
+import copy
+import hashlib
+import importlib
+import inspect
+import json
+import threading
+import time
+
+import numpy as np
+
+from ..ir import dtypes as dt
+from ..ir import serialize
+from ..ir.ops import Op
+from . import hooks
+from . import profile as prof
+
+FORMAT = "weldish-artifact"
+FORMAT_VERSION = 1
+
+
+class ArtifactError(ValueError):
+    """An artifact that cannot be loaded: not one, truncated, tampered with (checksum),
+    written by a newer weldish, or naming code that cannot be imported."""
+
+
+def _weldish_version():
+    from .. import __version__
+    return __version__
+
+
+# --- the file -------------------------------------------------------------------------------
+def canonical(content) -> bytes:
+    return json.dumps(content, sort_keys=True, separators=(",", ":"),
+                      allow_nan=False).encode()
+
+
+def digest(content) -> str:
+    return hashlib.sha256(canonical(content)).hexdigest()
+
+
+def write(path, content: dict) -> str:
+    """Write the artifact; returns its fingerprint (the content's SHA-256)."""
+    fingerprint = digest(content)
+    doc = {"format": FORMAT, "format_version": FORMAT_VERSION,
+           "weldish_version": _weldish_version(), "sha256": fingerprint, "content": content}
+    text = json.dumps(doc, sort_keys=True, allow_nan=False)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    return fingerprint
+
+
+def read(path) -> tuple[dict, dict]:
+    """(header, content) of an artifact file, checked; ArtifactError otherwise."""
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except OSError as e:
+        raise ArtifactError(f"cannot read artifact {str(path)!r}: {e}") from e
+    try:
+        doc = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ArtifactError(f"{str(path)!r} is not a complete weldish artifact (truncated "
+                            f"or not JSON: {e})") from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise ArtifactError(f"{str(path)!r} is not a weldish artifact")
+    version = doc.get("format_version")
+    if not isinstance(version, int) or version < 1:
+        raise ArtifactError(f"{str(path)!r}: bad artifact format version {version!r}")
+    if version > FORMAT_VERSION:
+        raise ArtifactError(f"{str(path)!r} was written in artifact format {version} (by "
+                            f"weldish {doc.get('weldish_version')}); this weldish "
+                            f"({_weldish_version()}) reads up to format {FORMAT_VERSION}: "
+                            "upgrade weldish")
+    content = doc.get("content")
+    if not isinstance(content, dict) or digest(content) != doc.get("sha256"):
+        raise ArtifactError(f"{str(path)!r}: checksum mismatch: the artifact was modified "
+                            "or damaged after export (nothing was run)")
+    return doc, content
+
+
+# --- constants and symbolic sizes ---------------------------------------------------------------
+def encode_array(a: np.ndarray) -> dict:
+    a = np.ascontiguousarray(a)
+    return {"dtype": a.dtype.str, "shape": list(a.shape),
+            "data": base64.b64encode(a.tobytes()).decode("ascii")}
+
+
+def decode_array(d: dict) -> np.ndarray:
+    a = np.frombuffer(base64.b64decode(d["data"]), dtype=np.dtype(d["dtype"]))
+    return a.reshape(d["shape"]).copy()
+
+
+def is_rows(v) -> bool:
+    return isinstance(v, dict) and len(v) in (1, 2) and "rows" in v
+
+
+def at_rows(template, n: int):
+    """``template`` with every ``{"rows": [k, c]}`` replaced by ``k * n + c``."""
+    if isinstance(template, list):
+        return [at_rows(x, n) for x in template]
+    if isinstance(template, dict):
+        if is_rows(template):
+            k, c = template["rows"]
+            v = k * n + c
+            return float(v) if template.get("float") else v
+        return {key: at_rows(x, n) for key, x in template.items()}
+    return template
+
+
+def format_dim(d) -> str:
+    if not is_rows(d):
+        return str(d)
+    k, c = d["rows"]
+    s = "n" if k == 1 else f"{k}n"
+    return s if c == 0 else f"{s}{c:+d}"
+
+
+# --- the signature ------------------------------------------------------------------------------
+class Signature:
+    """What a pipeline takes and returns: ``parameters`` (dicts: ``name``, ``kind``
+    "array" | "frame", ``dtype``/``shape`` or ``columns``, ``rows``: whether its leading
+    dimension is the batch's ``n``) and ``outputs`` (dtype and shape per result)."""
+
+    def __init__(self, doc: dict):
+        self.doc = doc
+        self.parameters = doc["params"]
+        self.outputs = doc["output_types"]
+        self.example_rows = doc.get("example_rows")
+
+    def to_dict(self) -> dict:
+        return copy.deepcopy(self.doc)
+
+    @staticmethod
+    def describe(p) -> str:
+        if p["kind"] == "frame":
+            cols = ", ".join(f"{c}: {np.dtype(d).name}" for c, d in p["columns"])
+            return f"DataFrame[n]{{{cols}}}"
+        return f"{np.dtype(p['dtype']).name}[{', '.join(map(format_dim, p['shape']))}]"
+
+    def __str__(self):
+        params = ", ".join(f"{p['name']}: {self.describe(p)}" for p in self.parameters)
+        outs = ", ".join(f"{np.dtype(o['dtype']).name}[{', '.join(map(format_dim, o['shape']))}]"
+                         for o in self.outputs)
+        return f"({params}) -> {outs}"
+
+    def __repr__(self):
+        return f"<Signature {self}>"
+
+
+# --- annotated calls stored by import path ---------------------------------------------------
+class CallCodec:
+    """``serialize``'s codec for annotated calls (``weldish.annotate``) the exporter
+    allowed: the function is written as its import path; constant arguments must be
+    JSON values. Decoding imports the module (what the user opted in to)."""
+
+    def __init__(self, allowed=(), calls=None):
+        self.allowed = set(allowed)
+        self.calls = [] if calls is None else calls
+        self._index: dict = {}
+        self._decoded: dict = {}
+
+    def encode(self, v):
+        from ..split.record import CallSpec
+        if not isinstance(v, CallSpec):
+            raise TypeError(f"cannot serialize op argument of type {type(v).__name__}")
+        j = self._index.get(id(v))
+        if j is None:
+            fn = v.annotated.fn
+            module, qual = getattr(fn, "__module__", None), getattr(fn, "__qualname__", "")
+            layout = []
+            for key, (what, x) in v.layout:
+                if what != "src" and not isinstance(x, (bool, int, float, str, type(None))):
+                    raise TypeError(f"annotated call {v.annotated.qualname}: argument "
+                                    f"{key!r} is a {type(x).__name__} constant (only JSON "
+                                    "values can be stored)")
+                layout.append([key, what, x])
+            j = self._index[id(v)] = len(self.calls)
+            self.calls.append({"module": module, "qualname": qual, "layout": layout,
+                               "src_axes": list(v.src_axes), "n": v.n,
+                               "outputs": list(v.outputs),
+                               "output_axes": list(v.output_axes),
+                               "mut_srcs": list(v.mut_srcs), "returns_src": v.returns_src})
+        return {"call": j}
+
+    def decode(self, body):
+        j = body["call"]
+        spec = self._decoded.get(j)
+        if spec is None:
+            spec = self._decoded[j] = self._spec(self.calls[j])
+        return spec
+
+    @staticmethod
+    def _spec(d):
+        from ..annotate import Annotated, Reduce
+        from ..split.record import CallSpec
+        try:
+            obj = importlib.import_module(d["module"])
+            for part in d["qualname"].split("."):
+                obj = getattr(obj, part)
+        except Exception as e:  # noqa: BLE001 - any import failure is the artifact's error
+            raise ArtifactError(f"the pipeline calls {d['module']}.{d['qualname']} "
+                                f"(allowed at export), which cannot be imported here: "
+                                f"{type(e).__name__}: {e}") from None
+        if not isinstance(obj, Annotated):
+            raise ArtifactError(f"{d['module']}.{d['qualname']} is not an annotated "
+                                "function (weldish.annotate) any more")
+        layout = [(key, (what, x)) for key, what, x in d["layout"]]
+        reduce = obj.returns if isinstance(obj.returns, Reduce) else None
+        return CallSpec(obj, layout, d["src_axes"], d["n"], d["outputs"],
+                        d["output_axes"], reduce, d["mut_srcs"], d["returns_src"])
+
+
+# --- loading --------------------------------------------------------------------------------
+def load(path, monitor: bool = True, drift_threshold=None, drift_thresholds=None):
+    """The pipeline stored at ``path`` (see ``Pipeline``); ``ArtifactError`` if it is not a
+    complete, unmodified artifact this weldish can read. ``monitor``: compare every call's
+    inputs with the exported profile (``drift_threshold``: PSI's, default 0.2; see
+    ``weldish.lifecycle.monitoring``)."""
+    from .pipeline import Pipeline
+    t0 = time.perf_counter()
+    doc, content = read(path)
+    pipeline = Pipeline(content, doc, path=str(path), monitor=monitor,
+                        drift_threshold=drift_threshold, drift_thresholds=drift_thresholds)
+    if hooks.SUBSCRIBERS:
+        hooks.emit("load", path=str(path), name=pipeline.name, version=pipeline.version,
+                   fingerprint=pipeline.fingerprint, seconds=time.perf_counter() - t0)
+    return pipeline
+
+
+def bind_signature(params) -> inspect.Signature:
+    return inspect.Signature([inspect.Parameter(p["name"],
+                                                inspect.Parameter.POSITIONAL_OR_KEYWORD)
+                              for p in params])
+
+
+def graph_nodes(content: dict, n: int, arrays: dict, codec) -> list:
+    """The pipeline's output nodes for ``n`` rows over ``arrays`` ({slot: array}); the
+    graph document is not checked against the arrays here (the caller validated them)."""
+    doc = at_rows(content["graph"], n)
+    try:
+        return serialize.from_dict(doc, arrays, codec)
+    except serialize.GraphFormatError as e:
+        raise ArtifactError(f"the artifact's graph cannot be read: {e}") from None
+
+
+def check_sizes(roots, n: int):
+    """Shapes fitted for ``n`` rows that NumPy would not give (a slice x[:k] clips at
+    the number of rows: fewer rows than the pipeline's constants assume)."""
+    from ..ir.node import toposort
+    for node in toposort(roots):
+        if any(d < 0 for d in node.shape):
+            raise ValueError(f"{n} rows are too few for this pipeline (a {node.op} step "
+                             f"would have shape {list(node.shape)})")
+        if node.op is Op.GETITEM:
+            key = dict(node.arg)["key"]
+            if any(isinstance(k, str) for k in key):
+                continue
+            src = node.src[0]
+            got = dt.stand_in(src.dtype, src.shape)[key].shape
+            if tuple(got) != tuple(node.shape):
+                raise ValueError(f"{n} rows are too few for this pipeline: it slices "
+                                 f"{list(src.shape)} with {key!r} (exported for "
+                                 f"{list(node.shape)}, NumPy gives {list(got)})")
+
+
+class SizeCache:
+    """Per-size facts a pipeline computes once (checked sizes), thread-safe."""
+
+    def __init__(self, limit: int = 32):
+        self.limit, self.items, self.lock = limit, {}, threading.Lock()
+
+    def get(self, n, make):
+        with self.lock:
+            if n in self.items:
+                return self.items[n]
+        value = make(n)
+        with self.lock:
+            if len(self.items) >= self.limit:
+                self.items.pop(next(iter(self.items)))
+            self.items[n] = value
+        return value
+
+
+def profile_columns(params, values: dict) -> list:
+    """[(label, 1-d values)] of the bound inputs, as the profile names them: a single
+    DataFrame argument's columns by their names, otherwise ``arg.column``."""
+    frames = [p for p in params if p["kind"] == "frame"]
+    cols = []
+    for p in params:
+        v = values.get(p["name"])
+        if v is None:
+            continue
+        if p["kind"] == "frame":
+            for c, _ in p["columns"]:
+                if c in v:
+                    cols.append((c if len(frames) == 1 else f"{p['name']}.{c}", v[c]))
+        else:
+            cols.extend(prof.columns(p["name"], v))
+    return cols

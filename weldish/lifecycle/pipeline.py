@@ -1,0 +1,286 @@
+"""A loaded pipeline (``weldish.load``): validated calls of an exported graph.
+
+    pipe = weldish.load("score.weldish")
+    pipe.signature          # (x: float64[n, 3], df: DataFrame[n]{a: float64}) -> float64[n]
+    pipe(x, df)             # NumPy/pandas in, NumPy/pandas out, any number of rows n
+    print(pipe.explain())   # signature, graph, kernels, profile
+
+A call checks its arguments against the signature before anything runs: a wrong number
+of arguments is a TypeError (as Python's), a wrong dtype a TypeError, a wrong rank or
+trailing shape or unequal row counts a ValueError, a missing DataFrame column a KeyError
+(as pandas'); each message says what the signature expects and what came. Calls are
+thread-safe. Each call is a hooks run (``weldish.hooks.running``) whose end event carries
+``pipeline``, ``version``, ``fingerprint``, ``rows_in``, ``bytes_in``, ``bytes_out`` and
+the ``inputs``/``outputs`` fingerprints (see ``fingerprint``).
+"""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+
+import numpy as np
+
+from ..ir import dtypes as dt
+from . import hooks
+from . import profile as prof
+from .artifact import (ArtifactError, CallCodec, Signature, SizeCache, bind_signature,
+                       check_sizes, decode_array, format_dim, graph_nodes,
+                       profile_columns)
+from .monitoring import Monitor
+
+FULL_HASH_BYTES = 1 << 22   # inputs up to 4 MiB are hashed whole
+SAMPLES = 64                # larger ones: 64 evenly spaced 4 KiB blocks
+BLOCK = 4096
+
+
+def fingerprint(a: np.ndarray) -> str:
+    """SHA-256 (hex) of an array's dtype, shape and bytes; for arrays over 4 MiB, of its
+    dtype, shape and 64 evenly spaced 4 KiB blocks (cheap; two large arrays differing
+    only between the blocks share a fingerprint)."""
+    a = np.ascontiguousarray(a)
+    h = hashlib.sha256(f"{a.dtype.str}{a.shape}".encode())
+    raw = memoryview(a.reshape(-1)).cast("B") if a.size else b""
+    if a.nbytes <= FULL_HASH_BYTES:
+        h.update(raw)
+    else:
+        h.update(b"sampled")
+        step = (a.nbytes - BLOCK) // (SAMPLES - 1)
+        for i in range(SAMPLES):
+            h.update(raw[i * step:i * step + BLOCK])
+    return h.hexdigest()
+
+
+def _ndarray(name, value):
+    """An argument as a NumPy array (pandas Series, lazy arrays, lists accepted)."""
+    if isinstance(value, np.ndarray):
+        return value
+    if type(value).__module__.startswith("pandas"):
+        if hasattr(value, "columns"):
+            raise TypeError(f"argument {name!r}: expected an array, got a DataFrame")
+        value = value.to_numpy()
+    try:
+        return np.asarray(value)
+    except Exception as e:  # noqa: BLE001 - what NumPy says is the reason
+        raise TypeError(f"argument {name!r}: expected an array, got "
+                        f"{type(value).__name__} ({e})") from None
+
+
+def _columns_of(name, value):
+    """A frame argument's column access: (names, get(name) -> 1-d array)."""
+    if hasattr(value, "column_names") and hasattr(value, "column"):   # pyarrow Table
+        return list(value.column_names), lambda c: value.column(c).to_numpy()
+    if type(value).__module__.startswith("pandas") and hasattr(value, "columns"):
+        return list(value.columns), lambda c: value[c].to_numpy()
+    if isinstance(value, Mapping):
+        return list(value.keys()), lambda c: np.asarray(value[c])
+    raise TypeError(f"argument {name!r}: expected a DataFrame (pandas, Arrow table or a "
+                    f"mapping of columns), got {type(value).__name__}")
+
+
+class Pipeline:
+    """A loaded artifact: call it like the exported function (see the module docstring).
+
+    Attributes: ``name``, ``version``, ``signature`` (``Signature``), ``profile`` (the
+    example inputs' statistics), ``fingerprint`` (SHA-256 of the artifact's content),
+    ``weldish_version`` (that exported it), ``path``, ``monitor`` (a ``Monitor`` or None).
+    """
+
+    def __init__(self, content: dict, header: dict, path=None, monitor=True,
+                 drift_threshold=None, drift_thresholds=None):
+        try:
+            self._content = content
+            self.name = content["name"]
+            self.version = content["version"]
+            self.created = content.get("created")
+            self.signature = Signature(content["signature"])
+            self.profile = content["profile"]
+            self._params = self.signature.parameters
+            self._outspec = content["signature"]["outputs"]
+            self._constants = {k: decode_array(v) for k, v in content["constants"].items()}
+            self._codec_calls = content.get("calls") or []
+        except (KeyError, TypeError, ValueError) as e:
+            raise ArtifactError(f"incomplete artifact content ({type(e).__name__}: {e})") \
+                from None
+        self.fingerprint = header["sha256"]
+        self.weldish_version = header.get("weldish_version")
+        self.path = path
+        self._bind = bind_signature(self._params)
+        self._sizes = SizeCache()
+        self.monitor = (Monitor(self.profile, drift_threshold, drift_thresholds)
+                        if monitor else None)
+        if self._codec_calls:
+            self._codec()   # import the allowed functions now: a missing one fails the load
+            from ..split.record import STATE
+            STATE["recorded"] += 1   # evaluation routes graphs with calls to split stages
+
+    def __repr__(self):
+        return f"<weldish.Pipeline {self.name!r} version {self.version!r} {self.signature}>"
+
+    def _codec(self):
+        return CallCodec(calls=self._codec_calls) if self._codec_calls else None
+
+    # -- validation ----------------------------------------------------------------------
+    def _expected(self, p) -> str:
+        return f"{p['name']}: {Signature.describe(p)}"
+
+    def bind(self, args, kwargs) -> tuple[dict, dict, int]:
+        """({slot: array}, {param: array or {column: array}}, n) for a call's arguments,
+        checked against the signature (see the module docstring for the errors)."""
+        try:
+            bound = self._bind.bind(*args, **kwargs)
+        except TypeError as e:
+            raise TypeError(f"{self.name}(): {e}; the pipeline takes {self.signature}") \
+                from None
+        slots, values, n, n_from = {}, {}, None, None
+        for p in self._params:
+            name, value = p["name"], bound.arguments[p["name"]]
+            if p["kind"] == "frame":
+                present, get = _columns_of(name, value)
+                missing = [c for c, _ in p["columns"] if c not in present]
+                if missing:
+                    raise KeyError(f"argument {name!r}: missing column(s) {missing}; the "
+                                   f"pipeline takes {self._expected(p)}, got columns "
+                                   f"{present}")
+                cols = {}
+                for c, dtype in p["columns"]:
+                    col = get(c)
+                    if col.dtype != np.dtype(dtype):
+                        raise TypeError(f"argument {name!r}: column {c!r} has dtype "
+                                        f"{col.dtype}, the pipeline takes "
+                                        f"{np.dtype(dtype)} ({self._expected(p)})")
+                    cols[c] = slots[f"{name}[{c}]"] = col
+                values[name] = cols
+                rows = len(next(iter(cols.values()))) if cols else None
+                shape_desc = f"{rows} rows"
+            else:
+                arr = _ndarray(name, value)
+                shape = p["shape"]
+                if arr.ndim != len(shape):
+                    raise ValueError(f"argument {name!r}: expected a {len(shape)}-d array "
+                                     f"({self._expected(p)}), got a {arr.ndim}-d array "
+                                     f"{arr.dtype}{list(arr.shape)}")
+                if arr.dtype != np.dtype(p["dtype"]):
+                    raise TypeError(f"argument {name!r}: expected dtype "
+                                    f"{np.dtype(p['dtype'])} ({self._expected(p)}), got "
+                                    f"{arr.dtype}{list(arr.shape)}")
+                fixed = shape[1:] if p["rows"] else shape
+                if list(arr.shape[len(shape) - len(fixed):]) != list(fixed):
+                    raise ValueError(f"argument {name!r}: expected shape "
+                                     f"[{', '.join(map(format_dim, shape))}] "
+                                     f"({self._expected(p)}), got {list(arr.shape)}")
+                slots[name] = values[name] = arr
+                rows = arr.shape[0] if p["rows"] else None
+                shape_desc = f"shape {list(arr.shape)}"
+            if rows is not None:
+                if n is None:
+                    n, n_from = rows, (name, shape_desc)
+                elif rows != n:
+                    raise ValueError(f"the pipeline's inputs share their number of rows "
+                                     f"n: argument {n_from[0]!r} has {n_from[1]}, "
+                                     f"{name!r} has {shape_desc}")
+        if n is None:
+            n = int(self.signature.example_rows or 0)
+        return slots, values, n
+
+    # -- running -------------------------------------------------------------------------
+    def _checked(self, n: int):
+        """Check once per size that the fitted graph is NumPy's for ``n`` rows."""
+        def make(n):
+            check_sizes(self.graph(n), n)
+            return True
+        return self._sizes.get(n, make)
+
+    def graph(self, n: int | None = None) -> list:
+        """The pipeline's output nodes for ``n`` rows (default: the example's), over
+        placeholder inputs (no data): for printing and drawing (``weldish.ir.printer``)."""
+        n = int(self.signature.example_rows if n is None else n)
+        arrays = dict(self._constants)
+        doc = self._content["graph"]
+        from .artifact import at_rows
+        for spec in at_rows(doc["inputs"], n):
+            if spec["name"] not in arrays:
+                arrays[spec["name"]] = dt.stand_in(np.dtype(spec["dtype"]), spec["shape"])
+        return graph_nodes(self._content, n, arrays, self._codec())
+
+    def run(self, slots: dict, n: int) -> list:
+        """The output values for validated inputs ({slot: array}) of ``n`` rows."""
+        from ..evaluate import run_nodes
+        self._checked(n)
+        roots = graph_nodes(self._content, n, {**self._constants, **slots}, self._codec())
+        distinct = list(dict.fromkeys(roots))
+        values = dict(zip(distinct, run_nodes(distinct)))
+        out = [values[r] for r in roots]
+        # one value per output: a root listed twice is handed out as two arrays
+        return [v.copy() if any(v is w for w in out[:i]) else v for i, v in enumerate(out)]
+
+    def __call__(self, *args, **kwargs):
+        slots, values, n = self.bind(args, kwargs)
+        with hooks.running(pipeline=self.name, version=self.version,
+                           fingerprint=self.fingerprint, path=self.path, rows_in=n) as run:
+            drift = []
+            if self.monitor is not None:
+                drift = self.monitor.check(profile_columns(self._params, values),
+                                           pipeline=self.name, stacklevel=3)
+            outputs = self.run(slots, n)
+            if hooks.SUBSCRIBERS:
+                run.fields.update(
+                    bytes_in=sum(a.nbytes for a in slots.values()),
+                    bytes_out=sum(np.asarray(v).nbytes for v in outputs),
+                    inputs={k: fingerprint(a) for k, a in slots.items()},
+                    outputs=[fingerprint(np.asarray(v)) for v in outputs],
+                    drift=[f"{d['column']}:{d['statistic']}" for d in drift])
+        return self._result(self._outspec, outputs)
+
+    def _result(self, spec, values):
+        (kind, body), = spec.items()
+        if kind == "array":
+            v = values[body]
+            return v[()] if v.ndim == 0 else v
+        if kind == "tuple":
+            return tuple(self._result(s, values) for s in body)
+        if kind == "list":
+            return [self._result(s, values) for s in body]
+        if kind == "dict":
+            return {k: self._result(s, values) for k, s in body}
+        if kind == "frame":
+            import pandas as pd
+            return pd.DataFrame({k: self._result(s, values) for k, s in body})
+        raise ArtifactError(f"unknown output kind {kind!r}")
+
+    # -- describing ----------------------------------------------------------------------
+    def explain(self, n: int | None = None, show: bool = False) -> str:
+        """Text: the signature, the graph (shapes for ``n`` rows, default the example's),
+        the backend's kernels, the exported profile. Printed too if ``show``."""
+        from .. import backends
+        from ..config import SETTINGS
+        from ..ir.printer import format_graph, format_plan
+        roots = self.graph(n)
+        names = [f"out{i}" for i in range(len(roots))]
+        lines = [f"pipeline {self.name!r} version {self.version!r} (exported by weldish "
+                 f"{self.weldish_version}, sha256 {self.fingerprint[:16]}...)",
+                 f"signature: {self.signature}",
+                 f"== graph for n = {self.signature.example_rows if n is None else n} rows",
+                 format_graph(roots, names)]
+        backend = backends.get(SETTINGS.backend)
+        if hasattr(backend, "plan"):
+            from ..ir import passes
+            kernels = backend.plan(passes.optimize(roots))
+            lines += [f"== kernels ({backend.name})",
+                      format_plan(kernels, backend.notes(kernels))]
+        if self._codec_calls:
+            lines.append("== Python functions imported at load: " + ", ".join(
+                f"{c['module']}.{c['qualname']}" for c in self._codec_calls))
+        lines += ["== profile of the example inputs", prof.format_profile(self.profile)]
+        text = "\n".join(lines)
+        if show:
+            print(text)
+        return text
+
+    def check(self, *args, **kwargs) -> list[dict]:
+        """The monitoring report (``weldish.lifecycle.monitoring.compare``) of these
+        arguments, without running the pipeline or warning."""
+        from .monitoring import compare
+        _, values, _ = self.bind(args, kwargs)
+        thresholds = self.monitor.thresholds if self.monitor else None
+        return compare(self.profile, profile_columns(self._params, values),
+                       thresholds=thresholds)
