@@ -47,7 +47,7 @@ def test_events_in_order_with_compile_cache_states(fresh_kernels):
     assert compiles[0].seconds > 0 and compiles[2].seconds == 0.0
     trace, opt, _, execute = log[:4]
     assert (trace.roots, trace.inputs) == (1, 1) and trace.nodes >= 4
-    assert opt.passes == [p.__name__ for p in weldish.ir.passes.PIPELINE]
+    assert opt.passes[:2] == ["simplify", "decompose"]
     assert opt.nodes_after <= opt.nodes_before and opt.backend == "llvm"
     assert execute.kind == "kernel" and execute.rows == 1 and execute.bytes == 8
     assert all(e.run is None for e in log)

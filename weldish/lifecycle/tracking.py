@@ -53,8 +53,9 @@ COLUMNS = ("id", "kind", "name", "version", "fingerprint", "started", "seconds",
            "execute_seconds", "compiles", "compile_seconds", "cache_hits", "fallbacks",
            "nested", "host", "pid", "thread", "weldish_version", "details")
 # run fields with a column of their own (the rest go to ``details`` as JSON)
-_KNOWN = {"kind", "name", "version", "fingerprint", "inputs", "outputs", "phase", "start",
-          "seconds", "error", "parent", "rows_in", "bytes_in", "rows_out", "bytes_out"}
+_KNOWN = {"kind", "name", "pipeline", "version", "fingerprint", "inputs", "outputs", "phase",
+          "start", "seconds", "error", "parent", "rows_in", "bytes_in", "rows_out",
+          "bytes_out"}
 
 
 def default_path() -> Path:
@@ -310,20 +311,18 @@ class Tracker:
                 parent["nested"] += 1
                 return
         f = event.fields
-        inputs, outputs = f.get("inputs") or [], f.get("outputs") or []
+        inputs, outputs = _entries(f.get("inputs")), _entries(f.get("outputs"))
         from .. import __version__
-        row = dict(c, id=event.run, kind=f.get("kind", "run"), name=f.get("name"),
+        kind = f.get("kind") or ("pipeline" if f.get("pipeline") else "run")
+        row = dict(c, id=event.run, kind=kind, name=f.get("name") or f.get("pipeline"),
                    version=None if f.get("version") is None else str(f.get("version")),
                    fingerprint=f.get("fingerprint"), started=f.get("start"),
                    seconds=f.get("seconds"), error=f.get("error"),
                    status="error" if f.get("error") else "ok",
-                   rows_in=f.get("rows_in", max((e["rows"] for e in inputs), default=None)),
-                   bytes_in=f.get("bytes_in", sum(e["bytes"] for e in inputs)
-                                  if inputs else None),
-                   rows_out=f.get("rows_out", max((e["rows"] for e in outputs),
-                                                  default=None)),
-                   bytes_out=f.get("bytes_out", sum(e["bytes"] for e in outputs)
-                                   if outputs else None),
+                   rows_in=f.get("rows_in", _total(inputs, "rows", max)),
+                   bytes_in=f.get("bytes_in", _total(inputs, "bytes", sum)),
+                   rows_out=f.get("rows_out", _total(outputs, "rows", max)),
+                   bytes_out=f.get("bytes_out", _total(outputs, "bytes", sum)),
                    host=socket.gethostname(), pid=os.getpid(), thread=event.thread,
                    weldish_version=__version__)
         extra = {k: v for k, v in f.items() if k not in _KNOWN}
@@ -332,6 +331,23 @@ class Tracker:
         self.recorded += 1
         if self.forward is not None:
             self.forward(row, inputs, outputs)
+
+
+def _entries(given) -> list[dict]:
+    """Lineage entries from a run's ``inputs``/``outputs`` field: ``describe``'s list,
+    {label: fingerprint}, or [fingerprint, ...]."""
+    if not given:
+        return []
+    if isinstance(given, dict):
+        given = [{"label": str(k), "fingerprint": v} if isinstance(v, str) else
+                 dict(v, label=str(k)) for k, v in given.items()]
+    return [{"label": str(i), "fingerprint": e} if isinstance(e, str) else e
+            for i, e in enumerate(given)]
+
+
+def _total(entries, key, combine):
+    values = [e[key] for e in entries if e.get(key) is not None]
+    return combine(values) if values else None
 
 
 def _counters() -> dict:
