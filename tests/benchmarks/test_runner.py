@@ -74,3 +74,12 @@ def test_compare_catches_a_wrong_answer(runner):
     assert runner.compare((numpy.array([1.0, 2.001, numpy.nan]),), e) is not None
     assert runner.compare((numpy.array([1.0, 2.0, numpy.nan], dtype=numpy.float32),), e)
     assert runner.compare((numpy.array([1.0, 2.0]),), e) is not None
+
+
+def test_split_benchmark_pipelines_agree_with_eager(runner, capsys):
+    """Both pipelines of ``python -m benchmarks.split`` check their results against the
+    eager calls (numpy and pandas) before timing; tiny sizes and small pieces."""
+    split = pytest.importorskip("benchmarks.split")
+    split.main(["--n", "3000", "--repeat", "1", "--piece", "256", "--threads", "2"])
+    printed = capsys.readouterr().out
+    assert "vs numpy" in printed and "vs pandas" in printed
