@@ -1,0 +1,227 @@
+"""The CuPy GPU backend: the fused kernels of ``ir.passes.fuse`` as CUDA C (``emit``),
+compiled with ``cupy.RawModule`` (CuPy's kernel cache), run on the current device.
+
+Host inputs are copied to the device once per evaluation (the first kernel that reads
+one replaces its value by the device copy, which later kernels reuse); intermediates stay
+on the device; results come back as NumPy arrays, or stay CuPy arrays (``on_device``).
+CuPy arrays bound as inputs are used in place. Steps without a kernel run on the device
+when CuPy has them (views, reshapes, concatenations), else on the host (NumPy), their
+transfers shown by ``explain``.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import threading
+import warnings
+
+from ...ir.interpret import as_array, evaluate_node
+from ...ir.ops import OPS, Op
+from ...ir.passes.fuse import Kernel, partition
+from . import emit
+from .runtime import InputChanged, Launcher, host_step_needed
+
+
+class CupyBackend:
+    name = "cupy"
+
+    def __init__(self, device_factory=None):
+        """``device_factory``: makes the ``Device`` (default: CuPy's; tests pass the host
+        one)."""
+        self._device_factory = device_factory
+        self._device = None
+        self._missing = None if device_factory is not None else ...
+        self._functions: dict = {}   # (kernel signature, layout) -> role -> (fn, params)
+        self.failed: dict = {}
+        self._lock = threading.Lock()
+
+    def missing(self) -> str | None:
+        """What this machine lacks for the backend (None: nothing)."""
+        if self._missing is ...:
+            self._missing = _probe()
+        return self._missing
+
+    def available(self) -> bool:
+        return self.missing() is None
+
+    @property
+    def device(self):
+        if self._device is None:
+            with self._lock:
+                if self._device is None:
+                    if self._device_factory is None:
+                        from .runtime import CupyDevice
+                        self._device = CupyDevice()
+                    else:
+                        self._device = self._device_factory()
+        return self._device
+
+    def plan(self, roots):
+        return partition(roots, emit.can_fuse)
+
+    def notes(self, plan) -> dict:
+        notes = {k.output: f"did not compile ({self.failed[k.signature()]}); runs on the "
+                 "host" for k in plan.kernels() if k.signature() in self.failed}
+        for step in plan.steps:
+            if not isinstance(step, Kernel) and step.op not in (Op.INPUT, Op.CONST) and \
+                    host_step_needed(step):
+                notes[step] = "runs on the host (NumPy): device -> host -> device copies"
+        return notes
+
+    def functions(self, kernel, ndim, classes, reduced):
+        key = (kernel.signature(), ndim, classes, reduced)
+        found = self._functions.get(key)
+        if found is None:
+            # named by content: the same kernel has the same name in every process
+            name = "wk_" + hashlib.sha1(repr(key).encode()).hexdigest()[:16]
+            emitted = emit.emit(kernel, name, ndim, classes, reduced)
+            compiled = self.device.compile(emitted.source, emitted.functions.values())
+            found = {role: (compiled[cname], params)
+                     for role, (cname, params) in emitted.functions.items()}
+            self._functions[key] = found
+        return found
+
+    def prepare(self, roots):
+        return Program(self, roots)
+
+    def execute(self, program, memo, num_threads: int = 1, on_device: bool = False):
+        return program.run(memo, on_device)
+
+    def run(self, roots, memo, num_threads: int = 1):
+        return self.execute(self.prepare(roots), memo, num_threads)
+
+
+def _probe() -> str | None:
+    if importlib.util.find_spec("cupy") is None:
+        return "CuPy is not installed (pip install 'weldish[gpu]', i.e. cupy-cuda12x)"
+    try:
+        import cupy
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as e:  # noqa: BLE001 - no driver, no device: CuPy says which
+        return f"no usable CUDA GPU ({type(e).__name__}: {e})"
+    return None if count else "no CUDA GPU on this machine"
+
+
+class Program:
+    """A plan ready to run on the device: launchers, and what each step frees."""
+
+    def __init__(self, backend, roots):
+        self.backend = backend
+        self.roots = list(roots)
+        self.plan = backend.plan(self.roots)
+        self.broken: set = set()
+        self.steps = []
+        reads = [s.reads if isinstance(s, Kernel) else s.src for s in self.plan.steps]
+        last = {}
+        for i, srcs in enumerate(reads):
+            for s in srcs:
+                last[s] = i
+        keep = set(self.roots)
+        for i, step in enumerate(self.plan.steps):
+            frees = tuple(s for s in dict.fromkeys(reads[i]) if last[s] == i and s not in keep)
+            if not isinstance(step, Kernel) and step.op is Op.INPUT and \
+                    step.arg[0][1].source == "placeholder":
+                continue
+            launch = None
+            if isinstance(step, Kernel):
+                launch = Launcher(step, backend.device, self._getter(step))
+            self.steps.append((step, launch, frees))
+
+    def _getter(self, kernel):
+        def get(ndim, classes, reduced):
+            return self.backend.functions(kernel, ndim, classes, reduced)
+        return get
+
+    def run(self, memo, on_device=False):
+        dev = self.backend.device
+        for step, launch, frees in self.steps:
+            if launch is None:
+                if step not in memo:
+                    memo[step] = self._other(step, memo, dev)
+            elif step.output not in memo:
+                self._kernel(step, launch, memo, dev)
+            for s in frees:
+                memo.pop(s, None)
+        out = []
+        for r in self.roots:
+            v = memo[r]
+            if not dev.is_device(v):
+                v = as_array(v, r)
+                if on_device:
+                    v = dev.asarray(v)
+            elif not on_device:
+                v = dev.to_host(v)
+            out.append(v)
+        return out
+
+    @staticmethod
+    def _other(node, memo, dev):
+        if node.op is Op.CONST or node.op is Op.INPUT:
+            return evaluate_node(node, memo)
+        if not host_step_needed(node):
+            if node.op is Op.CONCATENATE and any(dev.is_device(memo[s]) for s in node.src):
+                return dev.concatenate([memo[s] for s in node.src], dict(node.arg)["axis"])
+            return evaluate_node(node, memo)
+        host = {s: dev.to_host(memo[s]) for s in node.src if s in memo}
+        return evaluate_node(node, host)
+
+    def _kernel(self, kernel, launch, memo, dev):
+        arrays = []
+        parts = {kernel.inputs[k]: (axis, srcs) for k, axis, srcs in kernel.pieces}
+        for n in kernel.inputs:
+            if n in parts:   # read piecewise by the LLVM loop: joined on the device here
+                axis, srcs = parts[n]
+                arrays.append(dev.concatenate([memo[s] for s in srcs], axis))
+                continue
+            v = memo[n]
+            if not dev.is_device(v):   # copied once: later kernels find the device copy
+                v = memo[n] = dev.asarray(as_array(v, n))
+            arrays.append(v)
+        if kernel.output in self.broken:
+            values = self._host(kernel, memo, dev)
+        else:
+            try:
+                values = launch(arrays)
+            except InputChanged:
+                raise
+            except Exception as e:  # noqa: BLE001 - the interpreter is always right
+                why = f"{type(e).__name__}: {e}"
+                self.broken.add(kernel.output)
+                self.backend.failed[kernel.signature()] = why
+                warnings.warn(f"weldish: CUDA kernel for {kernel.output} did not run "
+                              f"({why}); running it on the host", RuntimeWarning,
+                              stacklevel=4)
+                values = self._host(kernel, memo, dev)
+        memo.update(zip(kernel.outputs, values))
+        for n in kernel.outputs:
+            if OPS[n.op].check is not None:   # NumPy's data-dependent warnings
+                OPS[n.op].check(dev.to_host(memo[n]))
+
+    @staticmethod
+    def _host(kernel, memo, dev):
+        """The kernel's outputs by the oracle, on the host."""
+        local = {}
+        for k, _, srcs in kernel.pieces:
+            for s in srcs:
+                local[s] = dev.to_host(memo[s])
+        for n in kernel.inputs:
+            if n in memo:
+                local[n] = dev.to_host(memo[n])
+        for k, _, _ in kernel.pieces:
+            local[kernel.inputs[k]] = evaluate_node(kernel.inputs[k], local)
+        for n in kernel.body:
+            local[n] = evaluate_node(n, local)
+        return [dev.asarray(as_array(local[n], n)) for n in kernel.outputs]
+
+
+def evaluate_on_device(*arrays):
+    """Lazy arrays' values as CuPy arrays, computed on the GPU (the lazy arrays are not
+    rebound: the next evaluation computes them again)."""
+    from ... import backends
+    from ...evaluate import program_for
+    backend = backends.get("cupy")
+    nodes = [a.node for a in arrays]
+    prepared, inputs = program_for(nodes, "cupy")
+    memo = dict(zip(prepared.placeholders, [n.arg[0][1].data for n in inputs]))
+    values = backend.execute(prepared.program, memo, on_device=True)
+    return values[0] if len(values) == 1 else tuple(values)

@@ -1,0 +1,187 @@
+"""Running emitted CUDA kernels: layouts, launches, two-stage reductions, compaction.
+
+Everything device-specific goes through a ``Device`` (``CupyDevice`` here; the tests run
+the same code on ``hostshim.HostDevice``, the kernels compiled for the CPU), so the launch
+logic is checked without a GPU. A layout is computed as the LLVM backend does it (dims
+coalesced where every operand is contiguous across them), after moving a reduction's or
+scan's dims last (free: strides are arguments).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ...ir.ops import Op, start_value
+from ...ir.passes.fuse import reduced_axes
+from ..llvm.lowering import ARG_REDUCTIONS, accumulator_dtype
+from ..llvm.runtime import InputChanged, broadcast_strides, coalesce, stride_class
+from . import emit
+
+# Reduced elements per part of a slice (stage 1), and elements per compaction block:
+# fixed, so the combination order depends on sizes only (reproducible).
+CHUNK = emit.BLOCK * 16
+MAX_GRID = 1 << 20   # blocks per launch; the kernels' loops are grid-stride
+
+
+class CupyDevice:
+    """CuPy: kernels compiled with ``cupy.RawModule`` (NVRTC, CuPy's kernel cache)."""
+
+    def __init__(self):
+        import cupy
+        self.cp = cupy
+
+    def is_device(self, x) -> bool:
+        return isinstance(x, self.cp.ndarray)
+
+    def asarray(self, x):
+        return x if isinstance(x, self.cp.ndarray) else self.cp.asarray(x)
+
+    def to_host(self, x):
+        return self.cp.asnumpy(x) if isinstance(x, self.cp.ndarray) else x
+
+    def empty(self, shape, dtype):
+        return self.cp.empty(shape, dtype)
+
+    def full(self, shape, value, dtype):
+        return self.cp.full(shape, value, dtype)
+
+    def concatenate(self, values, axis):
+        return self.cp.concatenate([self.asarray(v) for v in values], axis=axis)
+
+    def compile(self, source: str, functions):
+        """``functions``: (C name, params) of the kernels in ``source``."""
+        from .prelude import PRELUDE
+        module = self.cp.RawModule(code=PRELUDE + source, options=("-std=c++17",))
+        return {cname: module.get_function(cname) for cname, _ in functions}
+
+    def launch(self, fn, grid, block, args):
+        fn((grid,), (block,), tuple(np.int64(a) if isinstance(a, (int, np.integer)) else a
+                                    for a in args))
+
+    def item(self, a, i):
+        return int(a[i].get())
+
+
+def _operand_strides(kernel, arrays, outs):
+    return [broadcast_strides(a, kernel.shape) for a in arrays] + [o.strides for o in outs]
+
+
+class Launcher:
+    """One kernel of a program on a device: its layouts' compiled functions, kept."""
+
+    def __init__(self, kernel, device, compiled):
+        """``compiled(ndim, classes, reduced) -> (role -> (function, params))``."""
+        self.kernel, self.device, self.compiled = kernel, device, compiled
+        shape = kernel.shape
+        self.empty = any(n == 0 for n in shape)
+        nd = len(shape)
+        if kernel.reductions:
+            moved = reduced_axes(kernel.reduce, nd)
+        elif kernel.scan is not None:
+            moved = (kernel.scan_axis,)
+        else:
+            moved = ()
+        self.perm = [d for d in range(nd) if d not in moved] + list(moved)
+        self.reduced = tuple(d in moved for d in self.perm)
+        self.writes = [n for n in emit.strided(kernel)[len(kernel.inputs):]]
+        if kernel.compact is not None:
+            self.mask = kernel.inputs.index(kernel.compact.src[1])
+            self.mask_shape = kernel.compact.src[1].shape + \
+                (1,) * (nd - kernel.compact.src[1].ndim)
+
+    def __call__(self, arrays) -> list:
+        """The kernel's outputs (device arrays), from its inputs' device arrays."""
+        k, dev = self.kernel, self.device
+        if k.compact is not None:
+            arrays = list(arrays)
+            arrays[self.mask] = arrays[self.mask].reshape(self.mask_shape)
+        outs = {n: dev.empty(k.shape, n.dtype) for n in self.writes}
+        results = {}
+        for r in k.reductions:
+            results[r] = dev.empty(r.shape, r.dtype)
+        if k.compact is not None:
+            results[k.compact] = dev.empty(k.compact.shape, k.compact.dtype)
+        if self.empty:
+            for r in k.reductions:
+                results[r] = dev.full(r.shape, start_value(r.op, r.dtype, True), r.dtype)
+            if k.compact is not None and k.compact.shape[0]:
+                raise InputChanged("the boolean mask selects 0 values")
+            return [outs[n] if n in outs else results[n] for n in k.outputs]
+        strides = _operand_strides(k, arrays, [outs[n] for n in self.writes])
+        shape = [k.shape[d] for d in self.perm]
+        strides = [[st[d] for d in self.perm] for st in strides]
+        itemsizes = [a.itemsize for a in arrays] + [n.dtype.itemsize for n in self.writes]
+        shape, strides, red = coalesce(shape, strides, self.reduced, itemsizes)
+        classes = tuple(tuple(stride_class(s, size) for s in st)
+                        for st, size in zip(strides, itemsizes))
+        functions = self.compiled(len(shape), classes, red)
+        values = {f"n{d}": n for d, n in enumerate(shape)}
+        for j, (a, st) in enumerate(zip(list(arrays) + [outs[n] for n in self.writes],
+                                        strides)):
+            values[f"p{j}"] = a
+            values.update({f"t{j}_{d}": s for d, s in enumerate(st)})
+        total = math.prod(shape)
+        if k.compact is not None:
+            self._compact(functions, values, total, results[k.compact])
+        elif k.reductions:
+            self._reduce(functions, values, shape, red, results)
+        else:
+            nkeep = math.prod(n for n, r in zip(shape, red) if not r) if k.scan is not None \
+                else total
+            self._run(functions["main"], _grid(nkeep), values)
+        return [outs[n] if n in outs else results[n] for n in k.outputs]
+
+    def _run(self, function, grid, values):
+        fn, params = function
+        self.device.launch(fn, grid, emit.BLOCK, [values[p] for p, _ in params])
+
+    def _reduce(self, functions, values, shape, red, results):
+        dev, k = self.device, self.kernel
+        nkeep = math.prod(n for n, r in zip(shape, red) if not r)
+        nred = math.prod(n for n, r in zip(shape, red) if r)
+        parts = -(-nred // CHUNK)
+        values.update(chunk=CHUNK, parts=parts, nkeep=nkeep)
+        for j, r in enumerate(k.reductions):
+            acc = accumulator_dtype(r)
+            arg = r.op in ARG_REDUCTIONS
+            if parts == 1:   # stage 1 writes the result itself
+                values[f"a{j}"] = dev.empty((nkeep,), acc) if arg else results[r]
+                if arg:
+                    values[f"x{j}"] = results[r]
+            else:
+                values[f"a{j}"] = dev.empty((nkeep * parts,), acc)
+                if arg:
+                    values[f"x{j}"] = dev.empty((nkeep * parts,), np.int64)
+                values[f"out{j}"] = results[r]
+        self._run(functions["main"], min(nkeep * parts, MAX_GRID), values)
+        if parts > 1:
+            self._run(functions["combine"], _grid(nkeep), values)
+
+    def _compact(self, functions, values, total, out):
+        dev, compact = self.device, self.kernel.compact
+        nblocks = -(-total // CHUNK)
+        counts = dev.empty((nblocks + 1,), np.int64)
+        values.update(counts=counts, offsets=counts, chunk=CHUNK, nblocks=nblocks, out=out)
+        self._run(functions["count"], min(nblocks, MAX_GRID), values)
+        fn, params = functions["offsets"]
+        dev.launch(fn, 1, 1, [values[p] for p, _ in params])
+        # elements selected (a mask entry selects the trailing dims it lacks, whole)
+        selected = dev.item(counts, nblocks)
+        if selected != math.prod(compact.shape):   # the output would not hold them
+            rows = selected // max(1, math.prod(compact.shape[1:]))
+            raise InputChanged(f"the boolean mask selects {rows} values, not the "
+                               f"{compact.shape[0]} it selected when x[mask] was "
+                               "recorded: it was modified in place since")
+        self._run(functions["main"], min(nblocks, MAX_GRID), values)
+
+
+def _grid(n):
+    return max(1, min(-(-n // emit.BLOCK), MAX_GRID))
+
+
+def host_step_needed(node) -> bool:
+    """Whether a step that is not a kernel must run on the host (NumPy): views, reshapes
+    and concatenations have device versions (CuPy dispatches NumPy's functions)."""
+    return node.op not in (Op.GETITEM, Op.TRANSPOSE, Op.BROADCAST_TO, Op.RESHAPE,
+                           Op.CONCATENATE)
