@@ -95,13 +95,20 @@ def run_weldish(data):
 def run_mozart(data):
     """Mozart's ``sa`` (annotated NumPy from its package; process workers, sharedmem)."""
     import sa.annotated.numpy as snp
-    from sa.annotation import evaluate
+    from sa.annotation import dag, evaluate
+    # sa 0.0.4 finds dependencies with ``op in other.args``: ``array == op`` there is an
+    # elementwise comparison in NumPy 2, whose truth value raises. With __array_ufunc__ =
+    # None NumPy defers to the operation's own __eq__ (identity), as sa intends.
+    dag.Operation.__array_ufunc__ = None
     from scipy.special import erf  # noqa: F401 - sa's numpy annotations import it
     f = dict(exp=snp.exp, log=snp.log, sqrt=snp.sqrt, erf=snp.erf, add=snp.add,
              subtract=snp.subtract, multiply=snp.multiply, divide=snp.divide)
     out = black_scholes(f, **data)
-    evaluate(workers=2, batch_size={"_": 16384})
-    return tuple(np.asarray(getattr(o, "value", o)) for o in out)
+    evaluate(workers=2, batch_size=16384)
+    got = tuple(getattr(o, "value", o) for o in out)
+    if any(g is None for g in got):   # sa 0.0.4 returns values only for in-place outputs
+        raise RuntimeError("sa returned None for the pipeline's results")
+    return tuple(np.asarray(g) for g in got)
 
 
 def _clean(df):
