@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from . import interp, llvm
+from . import cupy, interp, llvm
 
 
 class Backend(Protocol):
@@ -30,19 +30,28 @@ class Backend(Protocol):
 BACKENDS: dict[str, Backend] = {
     "llvm": llvm.LLVMBackend(),
     "interp": interp.InterpBackend(),
+    # the GPU: never the default; chosen by name or by "auto" when a GPU is present
+    "cupy": cupy.CupyBackend(),
 }
 
 
 def available() -> list[str]:
-    """Names of backends that can run on this machine, the default first."""
+    """Names of backends that can run on this machine, the default first (the GPU's is
+    never the default: it is chosen by name, or by "auto")."""
     return [name for name, b in BACKENDS.items() if b.available()]
 
 
 def get(name: str) -> Backend:
+    """The backend named ``name``; "auto": the GPU's when one is present, else the
+    default. Raises ValueError (unknown) or RuntimeError (naming what is missing)."""
+    if name == "auto":
+        name = "cupy" if BACKENDS["cupy"].available() else available()[0]
     try:
         backend = BACKENDS[name]
     except KeyError:
         raise ValueError(f"unknown backend {name!r}; known: {sorted(BACKENDS)}") from None
     if not backend.available():
-        raise RuntimeError(f"backend {name!r} is not available on this machine")
+        why = backend.missing() if hasattr(backend, "missing") else None
+        raise RuntimeError(f"backend {name!r} is not available on this machine"
+                           + (f": {why}" if why else ""))
     return backend

@@ -82,7 +82,7 @@ def run_program(prepared: Prepared, arrays) -> list[np.ndarray]:
     return values
 
 
-def run_nodes(nodes: list[Node], scheduler=None) -> list[np.ndarray]:
+def run_nodes(nodes: list[Node], scheduler=None, backend=None) -> list[np.ndarray]:
     """Fresh values of ``nodes`` (distinct nodes): one optimized pass, shared work once.
     ``scheduler``: where split stages run (None: ``config(scheduler=...)``)."""
     global RUNS
@@ -97,7 +97,7 @@ def run_nodes(nodes: list[Node], scheduler=None) -> list[np.ndarray]:
         if split.has_calls(nodes):
             return split.run(nodes, _client(scheduler))
     # ---
-    prepared, inputs = program_for(nodes)
+    prepared, inputs = program_for(nodes, backend)
     # an input's argument is (("buffer", buffer),)
     return run_program(prepared, [n.arg[0][1].data for n in inputs])
 
@@ -111,9 +111,11 @@ def _client(scheduler):
     return client_for(scheduler)
 
 
-def evaluate_many(lazies, scheduler=None) -> list[np.ndarray]:
+def evaluate_many(lazies, scheduler=None, backend=None) -> list[np.ndarray]:
     """NumPy values of lazy arrays, computed in one pass; views stay views of their base.
-    ``scheduler``: as ``evaluate``."""
+    ``scheduler``, ``backend``: as ``evaluate``."""
+    if backend is not None:   # unknown, or missing CuPy/GPU: raise now, naming it
+        backends.get(backend)
     if scheduler is not None:  # an unknown scheduler, or 'dask' without it: raise now
         from .split.distributed_exec import check
         check(scheduler)
@@ -149,7 +151,7 @@ def _value_of(x):
 _LAZY = []  # [LazyArray], filled on first use (weldish.lazy imports this module)
 
 
-def evaluate(*arrays, scheduler=None):
+def evaluate(*arrays, scheduler=None, backend=None):
     """Evaluate lazy arrays together (one optimized pass, shared work done once).
 
     Returns one NumPy array for one argument, a tuple for several; non-lazy arguments are
@@ -157,7 +159,8 @@ def evaluate(*arrays, scheduler=None):
     ``weldish.annotate``): "local" (this process's thread pool), "dask" (the default
     ``dask.distributed`` client) or a ``dask.distributed.Client``: each stage's pieces
     become Dask tasks; the rest of the graph is computed here. Default:
-    ``weldish.config(scheduler=...)``, "local".
+    ``weldish.config(scheduler=...)``, "local". ``backend``: this evaluation's backend
+    ("llvm", "interp", "cupy", "auto"; default: ``weldish.config(backend=...)``).
     """
     if scheduler is not None:
         from .split.distributed_exec import check
@@ -166,9 +169,12 @@ def evaluate(*arrays, scheduler=None):
         from .lazy import LazyArray
         _LAZY.append(LazyArray)
     lazy = _LAZY[0]
+    # weldish.pandas Series/DataFrames: their pandas value (lazy columns in one pass)
+    arrays = tuple(a.to_pandas() if type(a).__module__.startswith("weldish.pandas.") and
+                   hasattr(a, "to_pandas") else a for a in arrays)
     if len(arrays) == 1:
-        return (evaluate_many(arrays, scheduler)[0] if isinstance(arrays[0], lazy)
+        return (evaluate_many(arrays, scheduler, backend)[0] if isinstance(arrays[0], lazy)
                 else arrays[0])
     lazies = [a for a in arrays if isinstance(a, lazy)]
-    values = dict(zip(map(id, lazies), evaluate_many(lazies, scheduler)))
+    values = dict(zip(map(id, lazies), evaluate_many(lazies, scheduler, backend)))
     return tuple(values.get(id(a), a) for a in arrays)
