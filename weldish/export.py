@@ -181,6 +181,8 @@ def _describe(fn, example_inputs, static):
             raise ExportError("export: example inputs by name need a function whose "
                               "signature inspect can read")
         bound = {f"arg{i}": v for i, v in enumerate(args)}
+    positional = {name for name in bound if sig is None or
+                  sig.parameters[name].kind is inspect.Parameter.POSITIONAL_ONLY}
     params = []
     for name, value in bound.items():
         mod = type(value).__module__
@@ -209,6 +211,7 @@ def _describe(fn, example_inputs, static):
               and p["name"] not in static]
     n = frames[0]["n"] if frames else max(arrays, default=None)
     for p in params:
+        p["positional"] = p["name"] in positional
         if p["kind"] == "array" and p["name"] not in static and p["n"] is not None:
             p["rows"] = p["n"] == n
         if p["kind"] == "frame" and p["n"] != n:
@@ -264,7 +267,8 @@ def _trace(fn, params, n, m, allow_python):
             args[p["name"]] = _lazy(_at_rows(value, m, n) if p["rows"] else value,
                                     p["name"], buffers)
     runs, fallbacks = _evaluate.RUNS, dict(_fallback.LOG.counts)
-    result = fn(**args)
+    result = fn(*[args[p["name"]] for p in params if p["positional"]],
+                **{p["name"]: args[p["name"]] for p in params if not p["positional"]})
     leaves = []
     outspec = _flatten(result, leaves)
     ran = {k for k, c in _fallback.LOG.counts.items() if c > fallbacks.get(k, 0)}
@@ -291,17 +295,14 @@ def _trace(fn, params, n, m, allow_python):
             slot = names[buf] = f"const{len(constants)}"
             constants[slot] = buf.data
         elif node.op is Op.CALL:
-            spec = dict(node.arg)["call"]
-            fn_ = spec.annotated.fn
-            qual = f"{getattr(fn_, '__module__', '?')}.{getattr(fn_, '__qualname__', '?')}"
-            if qual not in allow_python and spec.annotated.qualname not in allow_python:
-                raise ExportError(f"the pipeline calls the annotated Python function {qual}, "
-                                  "whose code an artifact does not hold; pass "
-                                  f"allow_python=({qual!r},) to store its import path "
-                                  "(weldish.load then imports it)")
-            if getattr(fn_, "__module__", None) in (None, "__main__") or "<locals>" in qual:
-                raise ExportError(f"{qual} cannot be imported by weldish.load: define it "
-                                  "at the top level of an importable module")
+            annotated = dict(node.arg)["call"].annotated
+            if id(annotated) not in allow_python:
+                raise ExportError(f"the pipeline calls the annotated Python function "
+                                  f"{annotated.qualname}, whose code an artifact does not "
+                                  "hold; to store its import path instead (weldish.load "
+                                  "then imports it), pass allow_python=(<path>,) with the "
+                                  "path of the annotated object, e.g. "
+                                  "'mypackage.features.score'")
     codec = CallCodec(allow_python)
     try:
         doc = serialize.to_dict(roots, names, codec)
@@ -355,6 +356,30 @@ def _describe_node(graph, where: str) -> str:
     return where
 
 
+def _allowed(paths) -> dict:
+    """{id(annotated function): import path} for ``allow_python``."""
+    from .annotate import Annotated
+    from .lifecycle.artifact import resolve
+    if isinstance(paths, str):
+        paths = (paths,)
+    out = {}
+    for path in paths:
+        try:
+            obj = resolve(path)
+        except (ImportError, AttributeError) as e:
+            raise ExportError(f"allow_python: {path!r} cannot be imported ({e}); name an "
+                              "annotated function by its import path, module.attribute") \
+                from None
+        if not isinstance(obj, Annotated):
+            raise ExportError(f"allow_python: {path!r} is a {type(obj).__name__}, not an "
+                              "annotated function (weldish.annotate)")
+        if getattr(obj.fn, "__module__", None) == "__main__" and path.startswith("__main__"):
+            raise ExportError(f"allow_python: {path!r} lives in __main__, which another "
+                              "process cannot import: move it to a module")
+        out[id(obj)] = path
+    return out
+
+
 # --- export -------------------------------------------------------------------------------
 def export(fn, example_inputs, path, name: str | None = None, version: str = "1",
            allow_python=(), static=(), reference=None) -> str:
@@ -372,10 +397,19 @@ def export(fn, example_inputs, path, name: str | None = None, version: str = "1"
     """
     t0 = time.perf_counter()
     name = name or getattr(fn, "__name__", "pipeline")
-    allow_python, static = tuple(allow_python), tuple(static)
+    allow_python, static = _allowed(allow_python), tuple(static)
     params, n = _describe(fn, example_inputs, static)
     sizes = TRACE_ROWS if n is not None else (n, n, n)
-    traces = [_trace(fn, params, n, m, allow_python) for m in sizes]
+    traces = []
+    for m in sizes:
+        try:
+            traces.append(_trace(fn, params, n, m, allow_python))
+        except ExportError:
+            raise
+        except Exception as e:  # noqa: BLE001 - reported with the size that broke it
+            raise ExportError(f"{name} fails when traced with {m} rows (made of the "
+                              f"example's rows): {type(e).__name__}: {e}; an exported "
+                              "pipeline must work for any number of rows") from e
     try:
         graph = _merge([t[0] for t in traces], sizes)
         outspec = _merge([t[2] for t in traces], sizes, "the result's structure")

@@ -167,13 +167,29 @@ class Signature:
 
 
 # --- annotated calls stored by import path ---------------------------------------------------
+def resolve(path: str):
+    """The object an import path names ("package.module.attr.attr"): the longest prefix
+    that imports as a module, then attributes. ImportError/AttributeError otherwise."""
+    parts = path.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        for part in parts[i:]:
+            obj = getattr(obj, part)
+        return obj
+    raise ImportError(f"no module in {path!r} can be imported")
+
+
 class CallCodec:
     """``serialize``'s codec for annotated calls (``weldish.annotate``) the exporter
-    allowed: the function is written as its import path; constant arguments must be
-    JSON values. Decoding imports the module (what the user opted in to)."""
+    allowed: the function is written as its import path (``allowed``: {id(annotated
+    object): path}); constant arguments must be JSON values. Decoding imports that path
+    (what the user opted in to) and checks it names an annotated function."""
 
-    def __init__(self, allowed=(), calls=None):
-        self.allowed = set(allowed)
+    def __init__(self, allowed=None, calls=None):
+        self.allowed = allowed or {}
         self.calls = [] if calls is None else calls
         self._index: dict = {}
         self._decoded: dict = {}
@@ -184,8 +200,6 @@ class CallCodec:
             raise TypeError(f"cannot serialize op argument of type {type(v).__name__}")
         j = self._index.get(id(v))
         if j is None:
-            fn = v.annotated.fn
-            module, qual = getattr(fn, "__module__", None), getattr(fn, "__qualname__", "")
             layout = []
             for key, (what, x) in v.layout:
                 if what != "src" and not isinstance(x, (bool, int, float, str, type(None))):
@@ -194,7 +208,7 @@ class CallCodec:
                                     "values can be stored)")
                 layout.append([key, what, x])
             j = self._index[id(v)] = len(self.calls)
-            self.calls.append({"module": module, "qualname": qual, "layout": layout,
+            self.calls.append({"path": self.allowed[id(v.annotated)], "layout": layout,
                                "src_axes": list(v.src_axes), "n": v.n,
                                "outputs": list(v.outputs),
                                "output_axes": list(v.output_axes),
@@ -213,16 +227,14 @@ class CallCodec:
         from ..annotate import Annotated, Reduce
         from ..split.record import CallSpec
         try:
-            obj = importlib.import_module(d["module"])
-            for part in d["qualname"].split("."):
-                obj = getattr(obj, part)
+            obj = resolve(d["path"])
         except Exception as e:  # noqa: BLE001 - any import failure is the artifact's error
-            raise ArtifactError(f"the pipeline calls {d['module']}.{d['qualname']} "
-                                f"(allowed at export), which cannot be imported here: "
-                                f"{type(e).__name__}: {e}") from None
+            raise ArtifactError(f"the pipeline calls {d['path']} (allowed at export), "
+                                f"which cannot be imported here: {type(e).__name__}: "
+                                f"{e}") from None
         if not isinstance(obj, Annotated):
-            raise ArtifactError(f"{d['module']}.{d['qualname']} is not an annotated "
-                                "function (weldish.annotate) any more")
+            raise ArtifactError(f"{d['path']} is not an annotated function "
+                                "(weldish.annotate) here")
         layout = [(key, (what, x)) for key, what, x in d["layout"]]
         reduce = obj.returns if isinstance(obj.returns, Reduce) else None
         return CallSpec(obj, layout, d["src_axes"], d["n"], d["outputs"],
@@ -285,7 +297,7 @@ def check_sizes(roots, n: int):
 class SizeCache:
     """Per-size facts a pipeline computes once (checked sizes), thread-safe."""
 
-    def __init__(self, limit: int = 32):
+    def __init__(self, limit: int = 64):
         self.limit, self.items, self.lock = limit, {}, threading.Lock()
 
     def get(self, n, make):

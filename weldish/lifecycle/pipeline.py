@@ -9,13 +9,15 @@ A call checks its arguments against the signature before anything runs: a wrong 
 of arguments is a TypeError (as Python's), a wrong dtype a TypeError, a wrong rank or
 trailing shape or unequal row counts a ValueError, a missing DataFrame column a KeyError
 (as pandas'); each message says what the signature expects and what came. Calls are
-thread-safe. Each call is a hooks run (``weldish.hooks.running``) whose end event carries
-``pipeline``, ``version``, ``fingerprint``, ``rows_in``, ``bytes_in``, ``bytes_out`` and
-the ``inputs``/``outputs`` fingerprints (see ``fingerprint``).
+thread-safe. Each call is a hooks run (``weldish.hooks.running``, kind "pipeline") whose
+end event carries ``name``, ``version``, ``fingerprint`` (the artifact's), ``path``,
+``rows_in``, ``bytes_in``, ``bytes_out``, ``drift`` and, as lineage entries
+(``weldish.lifecycle.tracking.describe``: label, content fingerprint, rows, bytes), the
+``inputs`` (one per argument, as passed) and ``outputs`` (one per returned value), so the
+tracker (``weldish.lifecycle.tracking``) records one row per call.
 """
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 
 import numpy as np
@@ -23,32 +25,10 @@ import numpy as np
 from ..ir import dtypes as dt
 from . import hooks
 from . import profile as prof
-from .artifact import (ArtifactError, CallCodec, Signature, SizeCache, bind_signature,
-                       check_sizes, decode_array, format_dim, graph_nodes,
+from .artifact import (ArtifactError, CallCodec, Signature, SizeCache, at_rows,
+                       bind_signature, check_sizes, decode_array, format_dim, graph_nodes,
                        profile_columns)
 from .monitoring import Monitor
-
-FULL_HASH_BYTES = 1 << 22   # inputs up to 4 MiB are hashed whole
-SAMPLES = 64                # larger ones: 64 evenly spaced 4 KiB blocks
-BLOCK = 4096
-
-
-def fingerprint(a: np.ndarray) -> str:
-    """SHA-256 (hex) of an array's dtype, shape and bytes; for arrays over 4 MiB, of its
-    dtype, shape and 64 evenly spaced 4 KiB blocks (cheap; two large arrays differing
-    only between the blocks share a fingerprint)."""
-    a = np.ascontiguousarray(a)
-    h = hashlib.sha256(f"{a.dtype.str}{a.shape}".encode())
-    raw = memoryview(a.reshape(-1)).cast("B") if a.size else b""
-    if a.nbytes <= FULL_HASH_BYTES:
-        h.update(raw)
-    else:
-        h.update(b"sampled")
-        step = (a.nbytes - BLOCK) // (SAMPLES - 1)
-        for i in range(SAMPLES):
-            h.update(raw[i * step:i * step + BLOCK])
-    return h.hexdigest()
-
 
 def _ndarray(name, value):
     """An argument as a NumPy array (pandas Series, lazy arrays, lists accepted)."""
@@ -109,15 +89,21 @@ class Pipeline:
         self.monitor = (Monitor(self.profile, drift_threshold, drift_thresholds)
                         if monitor else None)
         if self._codec_calls:
-            self._codec()   # import the allowed functions now: a missing one fails the load
+            # import the allowed functions now: a missing one fails the load
+            for call in self._codec_calls:
+                CallCodec._spec(at_rows(call, 1))
             from ..split.record import STATE
             STATE["recorded"] += 1   # evaluation routes graphs with calls to split stages
 
     def __repr__(self):
         return f"<weldish.Pipeline {self.name!r} version {self.version!r} {self.signature}>"
 
-    def _codec(self):
-        return CallCodec(calls=self._codec_calls) if self._codec_calls else None
+    def _codec(self, n: int):
+        """The codec of annotated calls for ``n`` rows (their lengths follow n)."""
+        if not self._codec_calls:
+            return None
+        return self._sizes.get(("codec", n),
+                               lambda _: CallCodec(calls=at_rows(self._codec_calls, n)))
 
     # -- validation ----------------------------------------------------------------------
     def _expected(self, p) -> str:
@@ -185,10 +171,10 @@ class Pipeline:
     # -- running -------------------------------------------------------------------------
     def _checked(self, n: int):
         """Check once per size that the fitted graph is NumPy's for ``n`` rows."""
-        def make(n):
+        def make(_):
             check_sizes(self.graph(n), n)
             return True
-        return self._sizes.get(n, make)
+        return self._sizes.get(("checked", n), make)
 
     def graph(self, n: int | None = None) -> list:
         """The pipeline's output nodes for ``n`` rows (default: the example's), over
@@ -196,17 +182,16 @@ class Pipeline:
         n = int(self.signature.example_rows if n is None else n)
         arrays = dict(self._constants)
         doc = self._content["graph"]
-        from .artifact import at_rows
         for spec in at_rows(doc["inputs"], n):
             if spec["name"] not in arrays:
                 arrays[spec["name"]] = dt.stand_in(np.dtype(spec["dtype"]), spec["shape"])
-        return graph_nodes(self._content, n, arrays, self._codec())
+        return graph_nodes(self._content, n, arrays, self._codec(n))
 
     def run(self, slots: dict, n: int) -> list:
         """The output values for validated inputs ({slot: array}) of ``n`` rows."""
         from ..evaluate import run_nodes
         self._checked(n)
-        roots = graph_nodes(self._content, n, {**self._constants, **slots}, self._codec())
+        roots = graph_nodes(self._content, n, {**self._constants, **slots}, self._codec(n))
         distinct = list(dict.fromkeys(roots))
         values = dict(zip(distinct, run_nodes(distinct)))
         out = [values[r] for r in roots]
@@ -215,21 +200,30 @@ class Pipeline:
 
     def __call__(self, *args, **kwargs):
         slots, values, n = self.bind(args, kwargs)
-        with hooks.running(pipeline=self.name, version=self.version,
+        with hooks.running(kind="pipeline", name=self.name, version=self.version,
                            fingerprint=self.fingerprint, path=self.path, rows_in=n) as run:
             drift = []
             if self.monitor is not None:
                 drift = self.monitor.check(profile_columns(self._params, values),
                                            pipeline=self.name, stacklevel=3)
             outputs = self.run(slots, n)
-            if hooks.SUBSCRIBERS:
+            result = self._result(self._outspec, outputs)
+            if hooks.SUBSCRIBERS:   # lineage: paid only when someone records it
+                from .tracking import describe
+                given = self._bind.bind(*args, **kwargs).arguments
+                if isinstance(result, (tuple, list)):
+                    out, labels = list(result), [str(i) for i in range(len(result))]
+                elif isinstance(result, dict):
+                    out, labels = list(result.values()), list(result)
+                else:
+                    out, labels = [result], ["0"]
                 run.fields.update(
                     bytes_in=sum(a.nbytes for a in slots.values()),
                     bytes_out=sum(np.asarray(v).nbytes for v in outputs),
-                    inputs={k: fingerprint(a) for k, a in slots.items()},
-                    outputs=[fingerprint(np.asarray(v)) for v in outputs],
+                    inputs=describe(list(given.values()), list(given)),
+                    outputs=describe(out, labels),
                     drift=[f"{d['column']}:{d['statistic']}" for d in drift])
-        return self._result(self._outspec, outputs)
+        return result
 
     def _result(self, spec, values):
         (kind, body), = spec.items()
@@ -269,7 +263,7 @@ class Pipeline:
                       format_plan(kernels, backend.notes(kernels))]
         if self._codec_calls:
             lines.append("== Python functions imported at load: " + ", ".join(
-                f"{c['module']}.{c['qualname']}" for c in self._codec_calls))
+                sorted({c["path"] for c in self._codec_calls})))
         lines += ["== profile of the example inputs", prof.format_profile(self.profile)]
         text = "\n".join(lines)
         if show:
