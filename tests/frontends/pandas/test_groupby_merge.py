@@ -1,0 +1,90 @@
+"""groupby and merge against pandas (compiled through weldish.relational when present)."""
+import numpy as np
+import pandas
+import pandas.testing as pdt
+import pytest
+
+import weldish
+import weldish.pandas as wpd
+
+try:
+    import weldish.relational  # noqa: F401
+    COMPILED = True
+except ImportError:
+    COMPILED = False
+
+DATA = {"k": [3, 1, 3, 2, 1, 3, 2], "s": ["b", "a", "b", None, "a", "c", "a"],
+        "v": [1.0, np.nan, 2.5, 4.0, -1.0, np.nan, 0.5], "i": [1, 2, 3, 4, 5, 6, 7]}
+HOWS = ["sum", "mean", "count", "min", "max", "std", "var", "first", "last"]
+
+
+def both(fn, data=DATA):
+    pdf = pandas.DataFrame(data)
+    if "s" in pdf:
+        pdf["c"] = pandas.Categorical(pdf["s"], categories=["c", "b", "a"])
+    wdf = wpd.DataFrame(pdf)
+    want, got = fn(pdf), fn(wdf)
+    got = got.to_pandas()
+    if isinstance(want, pandas.DataFrame):
+        pdt.assert_frame_equal(got, want, check_exact=False, rtol=1e-12)
+    else:
+        pdt.assert_series_equal(got, want, check_exact=False, rtol=1e-12)
+
+
+@pytest.mark.parametrize("key", ["k", "s", ["k", "s"], "c"])
+def test_groupby_reductions(key):
+    weldish.fallbacks.clear()
+    for how in HOWS:
+        both(lambda df: getattr(df.groupby(key)[["v", "i"]], how)())
+        both(lambda df: getattr(df.groupby(key)["v"], how)())
+    both(lambda df: df.groupby(key).size())
+    both(lambda df: df.groupby(key).agg(tot=("v", "sum"), n=("i", "count"),
+                                        hi=("i", "max")))
+    both(lambda df: df.groupby(key, as_index=False)[["v"]].mean())
+    both(lambda df: df.groupby(key, sort=False)["i"].sum())
+    both(lambda df: df.groupby(key, dropna=False)["v"].sum())
+    if COMPILED:
+        assert not [k for k in weldish.fallbacks.counts if "GroupBy" in k], \
+            weldish.fallbacks.report()
+
+
+def test_groupby_fallbacks_and_empty():
+    # a str column: pandas concatenates strings
+    both(lambda df: df.drop(columns="c").groupby("k").sum())
+    with pytest.raises(TypeError):  # a categorical has no sum: pandas' error
+        wpd.DataFrame(pandas.DataFrame(DATA).astype({"s": "category"})).groupby("k").sum()
+    both(lambda df: df.groupby("k")["v"].agg(["sum", "mean"]))
+    empty = {"k": np.array([], np.int64), "v": np.array([], np.float64)}
+    both(lambda df: df.groupby("k")["v"].sum(), empty)
+    both(lambda df: df.groupby("k")[["v"]].mean(), {"k": [1], "v": [2.0]})
+
+
+@pytest.mark.parametrize("how", ["inner", "left", "right", "outer"])
+def test_merge(how):
+    left = {"k": [1, 2, 2, 4], "s": ["a", "b", "b", "d"], "v": [1.0, 2.0, 3.0, 4.0],
+            "b": [True, False, True, True]}
+    right = {"k": [2, 4, 4, 5], "s": ["b", "d", "x", "e"], "v": [10, 20, 30, 40]}
+    weldish.fallbacks.clear()
+    for on in ("k", ["k", "s"]):
+        kw = dict(how=how, on=on)
+        pl, pr = pandas.DataFrame(left), pandas.DataFrame(right)
+        if how in ("right", "outer"):
+            pl = pl.drop(columns="b")  # an unmatched bool row is object in pandas
+        want = pandas.merge(pl, pr, **kw)
+        got = wpd.merge(wpd.DataFrame(pl), wpd.DataFrame(pr), **kw)
+        pdt.assert_frame_equal(got.to_pandas(), want)
+        got = wpd.DataFrame(pl).merge(wpd.DataFrame(pr), suffixes=("_l", "_r"), **kw)
+        pdt.assert_frame_equal(got.to_pandas(), pl.merge(pr, suffixes=("_l", "_r"), **kw))
+    if COMPILED:
+        assert "pandas.merge" not in weldish.fallbacks.counts, weldish.fallbacks.report()
+
+
+def test_merge_errors():
+    a = wpd.DataFrame({"k": [1], "v": [1.0]})
+    b = wpd.DataFrame({"j": ["x"], "w": [2.0]})
+    with pytest.raises(KeyError):
+        wpd.merge(a, b, on="k")
+    with pytest.raises(ValueError):
+        wpd.merge(a, b, left_on="k", right_on="j")  # int vs str keys
+    with pytest.raises(ValueError):
+        wpd.merge(a, b, how="sideways", on="k")

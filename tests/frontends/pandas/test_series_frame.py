@@ -1,0 +1,180 @@
+"""weldish.pandas against real pandas: the same code run by both, compared with
+pandas.testing (values, dtypes, index, names), including NA-heavy, empty, single-row and
+string columns."""
+import numpy as np
+import pandas
+import pandas.testing as pdt
+import pytest
+
+import weldish
+import weldish.pandas as wpd
+from weldish.lazy import LazyArray
+
+
+def frames():
+    return {
+        "mixed": {"a": [3, 1, 2, 5, 4, 1], "b": [1.5, np.nan, -3.0, np.nan, 2.25, 0.5],
+                  "c": [True, False, True, True, False, False],
+                  "s": ["x", "y", None, "x", "zz", "y"]},
+        "nan_heavy": {"a": [1, 2, 3], "b": [np.nan, np.nan, np.nan]},
+        "one_row": {"a": [7], "b": [2.5]},
+        "empty": {"a": np.array([], dtype=np.int64), "b": np.array([], dtype=np.float64)},
+    }
+
+
+def same(result, expected):
+    """Compare a weldish result with pandas' (frames, series, scalars, arrays)."""
+    if isinstance(result, (wpd.Series, wpd.DataFrame)):
+        result = result.to_pandas()
+    if isinstance(result, LazyArray):
+        result = np.asarray(result)
+    if isinstance(expected, pandas.DataFrame):
+        pdt.assert_frame_equal(result, expected)
+    elif isinstance(expected, pandas.Series):
+        pdt.assert_series_equal(result, expected)
+    elif isinstance(expected, pandas.Index):
+        pdt.assert_index_equal(result, expected)
+    elif isinstance(expected, np.ndarray):
+        np.testing.assert_array_equal(result, expected)
+        assert result.dtype == expected.dtype
+    else:
+        assert type(result) is type(expected), (type(result), type(expected))
+        if isinstance(expected, float) or isinstance(expected, np.floating):
+            np.testing.assert_allclose(result, expected, rtol=1e-12, equal_nan=True)
+        else:
+            assert result == expected
+
+
+def check(fn, data):
+    expected = fn(pandas, pandas.DataFrame(data))
+    result = fn(wpd, wpd.DataFrame(data))
+    same(result, expected)
+    return result
+
+
+FRAME_OPS = {
+    "arith": lambda pd, df: df.assign(x=df.a * 2 + df.b, y=df.a / df.a, z=-df.b,
+                                      w=df.b ** 2 - 1, v=df.b // 2, u=(df.a > 1) & df.c),
+    "compare": lambda pd, df: pd.DataFrame({"lt": df.a < 2, "ne": df.b != 1.5,
+                                            "eq": df.b == df.b}),
+    "filter": lambda pd, df: df[(df.a > 1) & (df.b < 2)],
+    "filter_then_arith": lambda pd, df: df[df.a >= 2].b * 3 + df[df.a >= 2].a,
+    "loc": lambda pd, df: df.loc[df.a > 1, ["b", "a"]],
+    "loc_col": lambda pd, df: df.loc[df.b.notna(), "a"],
+    "setitem": lambda pd, df: (df.__setitem__("n", df.a + 1), df.__setitem__("k", 3),
+                               df)[-1],
+    "na": lambda pd, df: pd.DataFrame({"isna": df.b.isna(), "notna": df.a.notna(),
+                                       "fill": df.b.fillna(0), "fill_i": df.a.fillna(0)}),
+    "dropna": lambda pd, df: df.dropna(),
+    "dropna_subset": lambda pd, df: df.dropna(subset=["b"]),
+    "frame_fillna": lambda pd, df: df[["a", "b"]].fillna(-1.0),
+    "astype": lambda pd, df: df[["a"]].astype("float32").assign(b=df.a.astype(bool)),
+    "where_mask": lambda pd, df: pd.DataFrame({"w": df.a.where(df.a > 1),
+                                               "m": df.b.mask(df.a > 2, 0.0),
+                                               "wi": df.a.where(df.a > 2, -1)}),
+    "clip_abs_round": lambda pd, df: pd.DataFrame({"c": df.b.clip(-1, 2),
+                                                   "a": df.b.abs(), "r": (df.b / 3).round(2),
+                                                   "ci": df.a.clip(upper=2)}),
+    "between_isin": lambda pd, df: pd.DataFrame({"bt": df.a.between(1, 3),
+                                                 "bn": df.b.between(0, 2, "neither"),
+                                                 "in": df.a.isin([1, 5]),
+                                                 "inn": df.b.isin([0.5, np.nan])}),
+    "head_tail": lambda pd, df: pd.concat([df.head(2), df.tail(1), df.head(-5)]),
+    "sort": lambda pd, df: df.sort_values("b", ascending=False),
+    "sort2": lambda pd, df: df.sort_values(["a", "b"], na_position="first"),
+    "dedup": lambda pd, df: df.drop_duplicates(subset=["a"]),
+    "describe": lambda pd, df: df.describe(),
+    "numpy_fused": lambda pd, df: np.exp(df.b.values * 2) + df.a.to_numpy(),
+    "ufunc": lambda pd, df: np.sqrt(df.a) + np.log1p(df.b.abs()),
+    "rename_drop": lambda pd, df: df.rename(columns={"a": "A"}).drop(columns=["b"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FRAME_OPS))
+def test_frame_ops(name):
+    for kind, data in frames().items():
+        if kind == "empty" and name in ("arith", "between_isin", "describe", "na",
+                                        "where_mask", "clip_abs_round", "astype"):
+            data = dict(data, c=np.array([], dtype=bool), s=np.array([], dtype=object))
+        if "c" not in data and name in ("arith",):
+            continue
+        check(FRAME_OPS[name], data)
+
+
+REDUCTIONS = ["sum", "mean", "min", "max", "count", "std", "var", "nunique"]
+
+
+@pytest.mark.parametrize("skipna", [True, False])
+def test_reductions(skipna):
+    for data in frames().values():
+        for col in data:
+            for r in REDUCTIONS:
+                kw = {} if r in ("count", "nunique") else {"skipna": skipna}
+                if col == "s" and r in ("mean", "std", "var"):
+                    continue
+                check(lambda pd, df: getattr(df[col], r)(**kw), data)
+        f32 = {"f": np.array([1.5, np.nan, 2.0], np.float32)}
+        for r in ("sum", "min", "max"):
+            check(lambda pd, df: getattr(df.f, r)(skipna=skipna), f32)
+
+
+def test_series_lazy_and_fused():
+    df = wpd.DataFrame({"a": np.arange(10.0), "b": np.arange(10)})
+    v = ((df.a * 2 + df.b)[df.b > 3]).values
+    assert isinstance(v, LazyArray)
+    assert isinstance(df.a.values, LazyArray)
+    np.testing.assert_array_equal(weldish.evaluate(v), (np.arange(4, 10) * 3.0))
+    s = wpd.Series([1.0, 2.0, np.nan], name="q")
+    assert len(s) == 3 and list(s)[:2] == [1.0, 2.0] and np.isnan(list(s)[2])
+    assert repr(s) == repr(pandas.Series([1.0, 2.0, np.nan], name="q"))
+    assert str(df) == str(df.to_pandas())
+    pdt.assert_series_equal(wpd.Series(v).to_pandas(),
+                            pandas.Series(np.arange(4, 10) * 3.0))
+    weldish.fallbacks.clear()
+    (df.a + df.b * 2).sum()
+    df[df.a > 2].b.mean()
+    assert not weldish.fallbacks.counts  # all lazy
+
+
+def test_unique_value_counts_fall_back():
+    data = frames()["mixed"]
+    check(lambda pd, df: df.a.value_counts(), data)
+    check(lambda pd, df: df.s.value_counts(), data)
+    check(lambda pd, df: df.b.unique(), data)
+    check(lambda pd, df: df.s.str.upper(), data)
+    check(lambda pd, df: df.a.drop_duplicates(), data)
+    check(lambda pd, df: df.b.sort_values(), data)
+
+
+def test_errors_same_type_same_call():
+    data = frames()["mixed"]
+    for fn in (lambda pd, df: df["missing"], lambda pd, df: df.s - 1,
+               lambda pd, df: df.b & df.b, lambda pd, df: df[["a", "nope"]],
+               lambda pd, df: df.a.astype("nonsense"),
+               lambda pd, df: pd.merge(df, df, on="nope")):
+        with pytest.raises(Exception) as want:
+            fn(pandas, pandas.DataFrame(data))
+        with pytest.raises(want.type):
+            fn(wpd, wpd.DataFrame(data))
+
+
+def test_unaligned_index_falls_back():
+    a = wpd.Series([1.0, 2.0, 3.0], index=[0, 1, 2])
+    b = wpd.Series([10.0, 20.0, 30.0], index=[2, 1, 0])
+    pdt.assert_series_equal((a + b).to_pandas(), a.to_pandas() + b.to_pandas())
+    f = wpd.DataFrame({"a": [1, 2]}, index=["p", "q"])
+    pdt.assert_frame_equal((f * 2).to_pandas(), pandas.DataFrame({"a": [2, 4]},
+                                                                  index=["p", "q"]))
+
+
+def test_namespace_and_evaluate():
+    assert wpd.Timestamp is pandas.Timestamp
+    assert wpd.NA is pandas.NA
+    out = wpd.concat([wpd.Series([1, 2]), wpd.Series([3])], ignore_index=True)
+    assert isinstance(out, wpd.Series)
+    pdt.assert_series_equal(out.to_pandas(), pandas.Series([1, 2, 3]))
+    s = wpd.Series([1.0, 2.0]) * 2
+    pdt.assert_series_equal(weldish.evaluate(s), pandas.Series([2.0, 4.0]))
+    df = wpd.DataFrame({"a": [1, 2]})
+    pdt.assert_frame_equal(weldish.evaluate(df), pandas.DataFrame({"a": [1, 2]}))
+    pdt.assert_frame_equal(wpd.to_pandas(df), pandas.DataFrame({"a": [1, 2]}))

@@ -1,0 +1,129 @@
+"""Shared by the pandas frontend: dtype checks, conversion to/from real pandas, fallbacks.
+
+A fallback converts every weldish argument to its pandas value (evaluating lazy columns),
+calls the real pandas function, records the call in ``weldish.fallbacks`` and wraps
+pandas results back into weldish objects (numeric columns become lazy again).
+"""
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+
+from .. import fallback
+from ..lazy import LazyArray, Unsupported
+
+# calls that ran on the lazy path (name -> count, seconds spent recording them); the
+# ``python -m weldish --report`` table reads it beside ``weldish.fallbacks``
+COMPILED: Counter = Counter()
+COMPILED_SECONDS: Counter = Counter()
+
+
+def lazy_dtype(dtype) -> bool:
+    """A column dtype the lazy path holds as a LazyArray (NumPy bool/int/uint/float)."""
+    return isinstance(dtype, np.dtype) and dtype.kind in "biuf"
+
+
+def is_number(x) -> bool:
+    """A plain Python int/float (not bool) or a NumPy integer/float scalar."""
+    return (type(x) in (int, float)) or isinstance(x, (np.integer, np.floating))
+
+
+def same_index(a, b) -> bool:
+    return a is b or (len(a) == len(b) and a.equals(b) and a.dtype == b.dtype)
+
+
+def to_pandas_obj(x):
+    """``x`` with weldish Series/DataFrames as pandas objects, lazy arrays as ndarrays."""
+    from .frame import DataFrame
+    from .series import Series
+    if isinstance(x, (Series, DataFrame)):
+        return x.to_pandas()
+    if isinstance(x, LazyArray):
+        return np.asarray(x)
+    if type(x) in (list, tuple):
+        return type(x)(to_pandas_obj(v) for v in x)
+    if type(x) is dict:
+        return {k: to_pandas_obj(v) for k, v in x.items()}
+    return x
+
+
+def wrap(x):
+    """pandas results as weldish objects (everything else unchanged)."""
+    from .frame import DataFrame
+    from .series import Series
+    if type(x) is pd.Series:
+        return Series._from_pandas(x)
+    if type(x) is pd.DataFrame:
+        return DataFrame._from_pandas(x)
+    if type(x) is tuple:
+        return tuple(wrap(v) for v in x)
+    return x
+
+
+def call_pandas(fn, args, kwargs, name: str, reason: str):
+    """Run the real pandas ``fn`` on pandas values (recorded fallback), wrap the result."""
+    t0 = time.perf_counter()
+    result = fn(*to_pandas_obj(tuple(args)), **to_pandas_obj(dict(kwargs)))
+    fallback.LOG.record(name, reason, time.perf_counter() - t0)
+    return wrap(result)
+
+
+def record_lazy(name: str, t0: float):
+    COMPILED[name] += 1
+    COMPILED_SECONDS[name] += time.perf_counter() - t0
+
+
+def lazy_or_pandas(kind: str):
+    """Decorator for a method with a lazy implementation: when the lazy path raises
+    ``Unsupported`` (or anything else), the real pandas method runs on pandas values, so
+    the user gets pandas' own result or pandas' own exception at this call."""
+    def deco(impl):
+        name = impl.__name__
+
+        def method(self, *args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                result = impl(self, *args, **kwargs)
+                record_lazy(f"pandas.{kind}.{name}", t0)
+                return result
+            except Unsupported as e:
+                reason = f"unsupported: {e}"
+            except Exception as e:  # noqa: BLE001 - pandas decides: its result or error
+                reason = f"lazy path raised {type(e).__name__}: {e}"
+            pcls = getattr(pd, kind)
+            return call_pandas(lambda s, *a, **k: getattr(s, name)(*a, **k), (self, *args),
+                               kwargs, f"pandas.{kind}.{name}", reason)
+        method.__name__ = name
+        method.__qualname__ = f"{kind}.{name}"
+        method.__doc__ = impl.__doc__ or f"``pandas.{kind}.{name}`` (lazy where it can be)."
+        method.__wrapped_lazy__ = impl
+        return method
+    return deco
+
+
+def fallback_attr(obj, kind: str, name: str):
+    """``obj.<name>`` from the real pandas object; methods run as recorded fallbacks and
+    write back into ``obj`` when called with ``inplace=True``."""
+    pobj = obj.to_pandas()
+    attr = getattr(pobj, name)  # pandas' AttributeError when it has none
+    if not callable(attr):
+        fallback.LOG.record(f"pandas.{kind}.{name}", "no lazy implementation")
+        return wrap(attr)
+
+    def method(*args, **kwargs):
+        t0 = time.perf_counter()
+        result = attr(*to_pandas_obj(args), **to_pandas_obj(kwargs))
+        fallback.LOG.record(f"pandas.{kind}.{name}", "no lazy implementation",
+                            time.perf_counter() - t0)
+        if kwargs.get("inplace"):
+            obj._set_from_pandas(pobj)
+        return wrap(result)
+    method.__name__ = name
+    return method
+
+
+def unsupported(msg: str):
+    raise Unsupported(msg)

@@ -1,0 +1,227 @@
+"""``DataFrame.groupby``: group codes from ``weldish.relational.factorize`` (a compiled hash
+table), each aggregation a lazy ``segment_reduce`` whose values expression fuses into the
+reduction loop. Arguments, functions or columns it does not cover run in pandas."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+
+from ..lazy import Unsupported
+from ._common import call_pandas, record_lazy, to_pandas_obj
+from .series import Series
+
+HOWS = ("sum", "mean", "count", "size", "min", "max", "std", "var", "first", "last")
+# value dtypes whose results the segment kernels give exactly as pandas types them
+_VALUE_DTYPES = (np.dtype(np.int64), np.dtype(np.float64))
+
+
+class DataFrameGroupBy:
+    """``frame.groupby(by)``; ``gb[cols]`` selects value columns."""
+
+    def __init__(self, frame, by, args, kwargs, selection=None, series=False):
+        self.frame, self.by, self.args, self.kwargs = frame, by, args, kwargs
+        self.selection, self.series = selection, series
+        self._codes = None
+
+    @classmethod
+    def make(cls, frame, by, args, kwargs):
+        return cls(frame, by, args, kwargs)
+
+    # -- pandas' own groupby, for everything not covered ---------------------------------
+    def _pandas(self):
+        gb = self.frame.to_pandas().groupby(to_pandas_obj(self.by), *self.args, **self.kwargs)
+        return gb if self.selection is None else gb[self.selection]
+
+    def _fallback(self, name, args, kwargs, reason):
+        return call_pandas(lambda *a, **k: getattr(self._pandas(), name)(*a, **k), args,
+                           kwargs, f"pandas.DataFrameGroupBy.{name}", reason)
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        attr = getattr(self._pandas(), name)
+        if not callable(attr):
+            return attr
+        return lambda *a, **k: self._fallback(name, a, k, "no lazy implementation")
+
+    def __getitem__(self, key):
+        if self.selection is not None:
+            raise Unsupported("selection of a selection")
+        return DataFrameGroupBy(self.frame, self.by, self.args, self.kwargs, key,
+                                series=not isinstance(key, (list, tuple)))
+
+    def __iter__(self):
+        return iter(self._pandas())
+
+    def __len__(self):
+        return len(self._pandas())
+
+    # -- the compiled path ---------------------------------------------------------------
+    def _setup(self):
+        """(key names, value columns, options, codes, uniques, ngroups) or Unsupported."""
+        cols = self.frame._frame()
+        opts = {"as_index": True, "sort": True, "dropna": True}
+        for k, v in self.kwargs.items():
+            if k not in opts or type(v) is not bool:
+                raise Unsupported(f"groupby argument {k}=")
+            opts[k] = v
+        if self.args:
+            raise Unsupported("positional groupby arguments")
+        keys = [self.by] if isinstance(self.by, str) or np.isscalar(self.by) else self.by
+        if type(keys) not in (list, tuple) or not keys or \
+                any(not isinstance(k, str) or k not in cols for k in keys) or \
+                len(set(keys)) != len(keys):
+            raise Unsupported("group keys other than column names")
+        keys = list(keys)
+        if self.selection is None:
+            values = [k for k in cols if k not in keys]
+        else:
+            sel = [self.selection] if self.series else list(self.selection)
+            if any(not isinstance(c, str) or c not in cols for c in sel):
+                raise Unsupported("selection")
+            values = sel
+        if self._codes is None:
+            try:
+                from .. import relational
+            except ImportError as e:
+                raise Unsupported(f"weldish.relational: {e}") from None
+            karrays = [np.asarray(cols[k]._lazy) if cols[k]._lazy is not None
+                       else cols[k]._pd.array for k in keys]
+            self._codes = relational.factorize(karrays, sort=opts["sort"],
+                                               dropna=opts["dropna"])
+        return cols, keys, values, opts, self._codes
+
+    def _index(self, cols, keys, uniques):
+        arrays = []
+        for k, u in zip(keys, uniques):
+            src = cols[k].dtype
+            idx = pd.Index(u, name=k)
+            if idx.dtype != src and not idx.hasnans:
+                idx = idx.astype(src)
+            arrays.append(idx)
+        if len(arrays) == 1:
+            return arrays[0]
+        return pd.MultiIndex.from_arrays(arrays, names=keys)
+
+    def _reduce(self, cols, col, how, codes, ngroups, index, name):
+        from .. import relational
+        s = cols[col]
+        if how == "size":  # rows per group: the codes stand in for the values
+            return Series._from_lazy(relational.segment_reduce(codes, codes, ngroups, how),
+                                     index, name)
+        if s._lazy is None or (how not in ("count", "size") and
+                               s.dtype not in _VALUE_DTYPES):
+            raise Unsupported(f"{how} of a {s.dtype} column")
+        out = relational.segment_reduce(s._lazy, codes, ngroups, how)
+        want = _result_dtype(how, s.dtype)
+        if out.dtype != want:
+            raise Unsupported(f"{how} gives {out.dtype}, pandas {want}")
+        return Series._from_lazy(out, index, name)
+
+    def _aggregate(self, specs, series_out=False):
+        """specs: [(output name, column, how)] -> the result frame (or Series)."""
+        from .frame import DataFrame
+        cols, keys, values, opts, (codes, uniques, ngroups) = self._setup()
+        index = self._index(cols, keys, uniques)
+        out_index = index if opts["as_index"] else pd.RangeIndex(ngroups)
+        out = {}
+        for name, col, how in specs:
+            out[name] = self._reduce(cols, col, how, codes, ngroups, out_index, name)
+        if series_out and opts["as_index"]:
+            return next(iter(out.values()))
+        if not opts["as_index"]:
+            kcols = {}
+            for i, k in enumerate(keys):
+                level = index if len(keys) == 1 else index.get_level_values(i)
+                kcols[k] = Series._from_pandas(pd.Series(np.asarray(level) if
+                                                         level.dtype.kind in "biuf"
+                                                         else level.array,
+                                                         index=out_index, name=k))
+            out = {**kcols, **{k: v for k, v in out.items() if k not in kcols}}
+        return DataFrame._from_cols(out, out_index)
+
+    def _run(self, name, args, kwargs, make_specs, series_out=False):
+        t0 = time.perf_counter()
+        try:
+            result = self._aggregate(make_specs(), series_out)
+            record_lazy(f"pandas.DataFrameGroupBy.{name}", t0)
+            return result
+        except Unsupported as e:
+            reason = str(e)
+        except Exception as e:  # noqa: BLE001 - pandas decides: its result or its error
+            reason = f"lazy path raised {type(e).__name__}: {e}"
+        return self._fallback(name, args, kwargs, reason)
+
+    def _simple(self, how, args, kwargs):
+        def specs():
+            if args or kwargs:
+                raise Unsupported(f"{how} arguments")
+            _, _, values, _, _ = self._setup()
+            return [(v, v, how) for v in values]
+        return self._run(how, args, kwargs, specs, series_out=self.series)
+
+    def size(self):
+        def specs():
+            cols, keys, _, _, _ = self._setup()
+            return [("size", keys[0], "size")]
+        t0 = time.perf_counter()
+        try:
+            out = self._aggregate(specs())
+            record_lazy("pandas.DataFrameGroupBy.size", t0)
+            if self.kwargs.get("as_index", True):
+                s = out["size"]
+                s.name = self.selection if self.series else None
+                return s
+            return out
+        except Unsupported as e:
+            reason = str(e)
+        return self._fallback("size", (), {}, reason)
+
+    def agg(self, func=None, *args, **kwargs):
+        def specs():
+            if args:
+                raise Unsupported("agg arguments")
+            if func is None and kwargs:
+                out = []
+                for name, spec in kwargs.items():
+                    if type(spec) is not tuple or len(spec) != 2 or spec[1] not in HOWS:
+                        raise Unsupported("named aggregation spec")
+                    out.append((name, spec[0], spec[1]))
+                if self.series:
+                    raise Unsupported("named aggregation of a SeriesGroupBy")
+                return out
+            if isinstance(func, str) and func in HOWS and not kwargs and func != "size":
+                _, _, values, _, _ = self._setup()
+                return [(v, v, func) for v in values]
+            if type(func) is dict and not kwargs and not self.series and \
+                    all(isinstance(h, str) and h in HOWS and h != "size"
+                        for h in func.values()):
+                return [(c, c, h) for c, h in func.items()]
+            raise Unsupported("agg function spec")
+        return self._run("agg", (func, *args), kwargs, specs,
+                         series_out=self.series and isinstance(func, str))
+
+    aggregate = agg
+
+
+def _result_dtype(how, dtype):
+    if how in ("count", "size"):
+        return np.dtype(np.int64)
+    if how in ("mean", "std", "var"):
+        return np.dtype(np.float64)
+    return dtype
+
+
+def _make(how):
+    def method(self, *args, **kwargs):
+        return self._simple(how, args, kwargs)
+    method.__name__ = how
+    method.__doc__ = f"``pandas GroupBy.{how}`` (compiled segment reduction)."
+    return method
+
+
+for _how in HOWS:
+    if _how != "size":
+        setattr(DataFrameGroupBy, _how, _make(_how))

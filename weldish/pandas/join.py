@@ -1,0 +1,116 @@
+"""``merge``: row pairs from ``weldish.relational.join_indices`` (a compiled hash join),
+columns gathered lazily (numeric) or by pandas ``take`` (others); anything else pandas."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .. import numpy as wnp
+from ..lazy import Unsupported
+from ._common import call_pandas, record_lazy
+from .series import Series
+
+
+def _relational():
+    try:
+        from .. import relational
+    except ImportError as e:  # the compiled kernels are not there: pandas runs it
+        raise Unsupported(f"weldish.relational: {e}") from None
+    return relational
+
+
+def merge(left, right, how="inner", on=None, left_on=None, right_on=None,
+          suffixes=("_x", "_y"), sort=False, **kwargs):
+    """``pandas.merge``; inner/left/right/outer on key columns of equal dtypes run on the
+    compiled hash join, the rest in pandas."""
+    import time
+    from .frame import DataFrame
+    t0 = time.perf_counter()
+    try:
+        if not (isinstance(left, DataFrame) and isinstance(right, DataFrame)):
+            raise Unsupported("merge of non-weldish frames")
+        out = _merge(left, right, how, on, left_on, right_on, suffixes, sort, kwargs)
+        record_lazy("pandas.merge", t0)
+        return out
+    except Unsupported as e:
+        reason = str(e)
+    return call_pandas(pd.merge, (left, right),
+                       dict(how=how, on=on, left_on=left_on, right_on=right_on,
+                            suffixes=suffixes, sort=sort, **kwargs), "pandas.merge", reason)
+
+
+def _merge(left, right, how, on, left_on, right_on, suffixes, sort, kwargs):
+    from .frame import DataFrame
+    if kwargs or sort or left_on is not None or right_on is not None or \
+            how not in ("inner", "left", "right", "outer"):
+        raise Unsupported("merge arguments")
+    lc, rc = left._frame(), right._frame()
+    if on is None:
+        on = [c for c in lc if c in rc]
+    on = [on] if isinstance(on, str) or not hasattr(on, "__iter__") else list(on)
+    if not on or any(k not in lc or k not in rc for k in on) or len(set(on)) != len(on):
+        raise Unsupported("merge keys")
+    if any(lc[k].dtype != rc[k].dtype for k in on):
+        raise Unsupported("key dtypes differ")
+    if type(suffixes) is not tuple or len(suffixes) != 2 or \
+            not all(isinstance(s, str) for s in suffixes):
+        raise Unsupported("suffixes")
+    rel = _relational()
+    lkeys = [_key_values(lc[k]) for k in on]
+    rkeys = [_key_values(rc[k]) for k in on]
+    li, ri = rel.join_indices(lkeys, rkeys, how)
+    n = len(li)
+    index = pd.RangeIndex(n)
+    lmiss, rmiss = bool((li < 0).any()), bool((ri < 0).any())
+    lnames = [k for k in lc if k not in on]
+    rnames = [k for k in rc if k not in on]
+    overlap = set(lnames) & set(rnames)
+    cols = {}
+    for k, s in lc.items():
+        if k in on:  # outer/right: the key from the right side where the left has none
+            col = _gather(s, li, False, index, k) if not lmiss else \
+                _key_col(s, rc[k], li, ri, index, k)
+        else:
+            k2 = f"{k}{suffixes[0]}" if k in overlap else k
+            col = _gather(s, li, lmiss, index, k2)
+        cols[k2 if k not in on else k] = col
+    for k in rnames:
+        k2 = f"{k}{suffixes[1]}" if k in overlap else k
+        if k2 in cols:
+            raise Unsupported("suffixed name collides")
+        cols[k2] = _gather(rc[k], ri, rmiss, index, k2)
+    return DataFrame._from_cols(cols, index)
+
+
+def _key_values(s: Series):
+    return np.asarray(s._lazy) if s._lazy is not None else s._pd.array
+
+
+def _gather(s: Series, idx: np.ndarray, missing: bool, index, name) -> Series:
+    if s._lazy is None:
+        arr = s._pd.array.take(idx, allow_fill=True)
+        return Series._from_pandas(pd.Series(arr, index=index, name=name))
+    x = s._lazy
+    if not missing:
+        return Series._from_lazy(x[idx], index, name)
+    if x.dtype.kind == "b":
+        raise Unsupported("boolean column with unmatched rows (object in pandas)")
+    valid = idx >= 0
+    taken = x[np.where(valid, idx, 0)] if len(x) else wnp.zeros(len(idx), x.dtype)
+    return Series._from_lazy(wnp.where(valid, taken, np.nan), index, name)
+
+
+def _key_col(a: Series, b: Series, li, ri, index, name) -> Series:
+    valid = li >= 0
+    if a._lazy is not None and b._lazy is not None:
+        ka = a._lazy[np.maximum(li, 0)] if len(a) else None
+        kb = b._lazy[np.maximum(ri, 0)] if len(b) else None
+        out = kb if ka is None else ka if kb is None else wnp.where(valid, ka, kb)
+        return Series._from_lazy(out, index, name)
+    pa, pb = a.to_pandas().array, b.to_pandas().array
+    ta = pa.take(li, allow_fill=True)
+    tb = pb.take(ri, allow_fill=True)
+    out = pd.Series(ta, index=index, name=name).where(valid, pd.Series(tb, index=index))
+    if out.dtype != a.dtype:
+        raise Unsupported("key dtype changed")
+    return Series._from_pandas(out)
