@@ -398,14 +398,23 @@ def _stop(tracker):
 
 def ensure() -> Tracker | None:
     """The process' tracker, started with the default store unless ``WELDISH_TRACKING``
-    is off (what a loaded pipeline calls, so its runs are recorded)."""
+    is off (what a loaded pipeline calls, so its runs are recorded). None, with one
+    warning, when the store cannot be opened."""
     tracker = _STATE["tracker"]
     if tracker is not None:
         return tracker
     if os.environ.get("WELDISH_TRACKING", "").strip().lower() in ("0", "off", "no",
                                                                    "false"):
         return None
-    return enable()
+    try:
+        return enable()
+    except (OSError, sqlite3.Error) as e:  # tracking never stops a pipeline: said once
+        if not _STATE.get("warned"):
+            _STATE["warned"] = True
+            import warnings
+            warnings.warn(f"weldish: runs are not recorded ({default_path()}: {e})",
+                          RuntimeWarning, stacklevel=2)
+        return None
 
 
 def active() -> Tracker | None:
