@@ -57,6 +57,21 @@ def _columns_of(name, value):
                     f"mapping of columns), got {type(value).__name__}")
 
 
+def _frame_rows(value, cols) -> int:
+    """A frame argument's number of rows (its columns' length; pandas/Arrow know it even
+    when the pipeline reads no column)."""
+    lengths = {len(c) for c in cols.values()}
+    if len(lengths) > 1:
+        raise ValueError(f"the columns have different lengths {sorted(lengths)}")
+    if lengths:
+        return lengths.pop()
+    if hasattr(value, "num_rows"):
+        return int(value.num_rows)
+    if hasattr(value, "columns"):
+        return len(value)
+    return len(next(iter(value.values()))) if len(value) else 0
+
+
 class Pipeline:
     """A loaded artifact: call it like the exported function (see the module docstring).
 
@@ -136,7 +151,7 @@ class Pipeline:
                                         f"{np.dtype(dtype)} ({self._expected(p)})")
                     cols[c] = slots[f"{name}[{c}]"] = col
                 values[name] = cols
-                rows = len(next(iter(cols.values()))) if cols else None
+                rows = _frame_rows(value, cols)
                 shape_desc = f"{rows} rows"
             else:
                 arr = _ndarray(name, value)
