@@ -28,9 +28,11 @@ _MIX = np.uint64(0x9E3779B97F4A7C15)   # Fibonacci hashing: multiply, keep the t
 # --- compiled pieces ------------------------------------------------------------------------
 @njit(nogil=True, cache=False)
 def _hash_codes(keys, valid):
-    """First-appearance codes of int64 ``keys`` (-1 where not ``valid``) and the key of each
-    code. Open addressing, linear probing, grown at half load."""
+    """First-appearance codes of int64 ``keys`` (-1 where not ``valid``; an empty ``valid``:
+    all are) and the key of each code. Open addressing, linear probing, grown at half
+    load."""
     n = keys.shape[0]
+    check = valid.shape[0] > 0
     bits = 10
     cap = 1 << bits
     slots = np.full(cap, -1, np.int64)        # slot -> code
@@ -38,7 +40,7 @@ def _hash_codes(keys, valid):
     codes = np.empty(n, np.int64)
     count = 0
     for i in range(n):
-        if not valid[i]:
+        if check and not valid[i]:
             codes[i] = -1
             continue
         k = keys[i]
@@ -75,14 +77,30 @@ def _hash_codes(keys, valid):
 
 
 @njit(nogil=True, cache=False)
-def _range_codes(keys, valid, lo, span):
-    """``_hash_codes`` for keys within [lo, lo + span): a direct table instead of hashing."""
+def _range_codes(keys, valid, lo, span, sort):
+    """``_hash_codes`` for keys within [lo, lo + span): a direct table instead of hashing.
+    ``sort``: codes numbered in key order (the table is marked first, then numbered)."""
     table = np.full(span, -1, np.int64)
-    uniq = np.empty(span, np.int64)
-    codes = np.empty(keys.shape[0], np.int64)
+    n = keys.shape[0]
+    check = valid.shape[0] > 0
+    codes = np.empty(n, np.int64)
     count = 0
-    for i in range(keys.shape[0]):
-        if not valid[i]:
+    if sort:
+        for i in range(n):
+            if not check or valid[i]:
+                table[keys[i] - lo] = 0
+        uniq = np.empty(span, np.int64)
+        for t in range(span):
+            if table[t] == 0:
+                table[t] = count
+                uniq[count] = lo + t
+                count += 1
+        for i in range(n):
+            codes[i] = table[keys[i] - lo] if not check or valid[i] else -1
+        return codes, uniq[:count].copy()
+    uniq = np.empty(min(span, n), np.int64)
+    for i in range(n):
+        if check and not valid[i]:
             codes[i] = -1
             continue
         t = keys[i] - lo
@@ -186,57 +204,78 @@ def _outer(order, lstarts, lrows, rstarts, rrows):
 
 
 # --- factorize --------------------------------------------------------------------------------
-def _int_codes(keys, valid):
-    """First-appearance codes of int64 keys: a direct table for a compact range, else
-    the hash table."""
-    n = keys.shape[0]
-    if n == 0:
+def _int_codes(keys, valid, sort):
+    """Codes of int64 keys (-1 where not ``valid``; an empty ``valid``: all are), numbered
+    in key order (``sort``) or by first appearance, and each code's key. A direct table
+    for a compact range, else the hash table."""
+    if keys.shape[0] == 0:
         return np.empty(0, np.int64), np.empty(0, np.int64)
-    present = keys[valid] if not valid.all() else keys
+    present = keys[valid] if valid.shape[0] else keys
     if present.size:
         lo, hi = int(present.min()), int(present.max())
-        if hi - lo < max(4 * n, 1 << 16) and hi - lo < (1 << 26):
-            return _range_codes(keys, valid, lo, hi - lo + 1)
-    return _hash_codes(keys, valid)
+        if hi - lo < max(4 * keys.shape[0], 1 << 16) and hi - lo < (1 << 26):
+            return _range_codes(keys, valid, lo, hi - lo + 1, sort)
+    codes, uniques = _hash_codes(keys, valid)
+    if sort:
+        order = np.argsort(uniques, kind="stable")
+        codes, uniques = _remap(codes, _ranks(order)), uniques[order]
+    return codes, uniques
 
 
-def _column_codes(col):
-    """(first-appearance codes with -1 for missing, uniques (values, in code order),
-    order: the codes' ranks in pandas' sorted order) of one key column."""
+def _ranks(order):
+    rank = np.empty(len(order), np.int64)
+    rank[order] = np.arange(len(order))
+    return rank
+
+
+_ALL = np.empty(0, bool)   # "every row is valid"
+
+
+def _column_codes(col, sort):
+    """(codes with -1 for missing, uniques: each code's value) of one key column, codes
+    numbered in pandas' sorted order (``sort``) or by first appearance."""
     import pandas as pd
     if isinstance(col, (pd.Series, pd.Index)):
         col = col.array
+    if isinstance(col, pd.arrays.NumpyExtensionArray):
+        col = col.to_numpy()
     if isinstance(col, pd.Categorical):   # category order; observed categories only
-        codes, cat_codes = _int_codes(col.codes.astype(np.int64), col.codes >= 0)
-        uniques = pd.Categorical.from_codes(cat_codes, dtype=col.dtype)
-        return codes, uniques, np.argsort(cat_codes, kind="stable")
+        cat = np.asarray(col.codes, np.int64)
+        codes, cat_codes = _int_codes(cat, cat >= 0 if (cat < 0).any() else _ALL, sort)
+        return codes, pd.Categorical.from_codes(cat_codes, dtype=col.dtype)
     arr = np.asarray(col) if not isinstance(col, pd.api.extensions.ExtensionArray) else None
     if arr is not None and arr.dtype.kind in "biufmM":
         kind = arr.dtype.kind
+        valid = _ALL
         if kind == "f":
-            valid = ~np.isnan(arr)
+            nan = np.isnan(arr)
+            valid = ~nan if nan.any() else _ALL
             # -0.0 and 0.0 are one key (pandas' float hash table): add +0.0 first
             bits = (arr.astype(np.float64) + 0.0).view(np.int64)
         elif kind in "mM":
             bits = arr.view(np.int64)
-            valid = bits != np.iinfo(np.int64).min   # NaT
+            nat = bits == np.iinfo(np.int64).min
+            valid = ~nat if nat.any() else _ALL
         elif kind == "u" and arr.dtype.itemsize == 8:
-            bits, valid = arr.view(np.int64), np.ones(arr.shape[0], bool)
+            bits = arr.view(np.int64)
         else:
-            bits, valid = arr.astype(np.int64), np.ones(arr.shape[0], bool)
-        codes, keys = _int_codes(np.ascontiguousarray(bits), valid)
+            bits = arr.astype(np.int64, copy=False)
+        # floats and uint64 sort by value, not by their int64 bit patterns
+        codes, keys = _int_codes(np.ascontiguousarray(bits), valid,
+                                 sort and kind not in "fu")
         if kind == "f":
             uniques = keys.view(np.float64).astype(arr.dtype)
         elif kind in "mM" or (kind == "u" and arr.dtype.itemsize == 8):
             uniques = keys.view(arr.dtype)
         else:
             uniques = keys.astype(arr.dtype)
-        return codes, uniques, np.argsort(uniques, kind="stable")
-    # strings, objects, extension arrays: pandas' dictionary encoding
-    codes, uniques = pd.factorize(col, sort=False, use_na_sentinel=True)
-    codes = np.asarray(codes, np.int64)
-    order = np.asarray(pd.Index(uniques).argsort(), np.int64)   # pandas' safe sort order
-    return codes, uniques, order
+        if sort and kind in "fu":
+            order = np.argsort(uniques, kind="stable")
+            codes, uniques = _remap(codes, _ranks(order)), uniques[order]
+        return codes, uniques
+    # strings, objects, extension arrays: pandas' dictionary encoding (and its sort)
+    codes, uniques = pd.factorize(col, sort=sort, use_na_sentinel=True)
+    return np.asarray(codes, np.int64), uniques
 
 
 def _na_value(uniques):
@@ -291,43 +330,33 @@ def factorize(keys, sort: bool = True, dropna: bool = True):
     n = len(keys[0])
     if any(len(k) != n for k in keys):
         raise ValueError("key columns differ in length")
-    combined, width_total, columns = None, 1, []
+    columns, combined, width_total = [], None, 1
     for col in keys:
-        codes, uniques, order = _column_codes(col)
+        codes, uniques = _column_codes(col, sort)
         width = len(uniques)
-        if sort:   # rank codes in sorted order (so the composite sorts lexicographically)
-            rank = np.empty(width, np.int64)
-            rank[order] = np.arange(width)
-            codes = _remap(codes, rank)
-            uniques = uniques[order] if isinstance(uniques, np.ndarray) else uniques.take(order)
         if not dropna:   # missing: one more code, after the others
             missing = codes < 0
             if missing.any():
                 codes = np.where(missing, width, codes)
                 width += 1
-        columns.append((uniques, width))
         if combined is None:
             combined, width_total = codes, width
-        elif width_total * max(width, 1) < (1 << 62):
-            combined = _combine(combined, codes, width)
-            width_total *= max(width, 1)
-        else:   # the composite would overflow: re-code what was combined so far first
-            combined, first = _int_codes(combined, combined >= 0)
-            if sort:
-                first_order = np.argsort(first, kind="stable")
-                rank = np.empty(len(first), np.int64)
-                rank[first_order] = np.arange(len(first))
-                combined, first = _remap(combined, rank), first[first_order]
+        elif width_total * max(width, 1) >= (1 << 62):
+            # the composite would overflow: number the combinations so far densely first
+            missing = combined < 0
+            combined, first = _int_codes(combined, ~missing if missing.any() else _ALL, sort)
             columns = [("recoded", first, columns)]
-            combined = _combine(combined, codes, width)
-            width_total = len(first) * max(width, 1)
-            columns.append((uniques, width))
-    group_codes, composite = _int_codes(combined, combined >= 0)
-    if sort:
-        order = np.argsort(composite, kind="stable")
-        rank = np.empty(len(order), np.int64)
-        rank[order] = np.arange(len(order))
-        group_codes, composite = _remap(group_codes, rank), composite[order]
+            combined, width_total = _combine(combined, codes, width), len(first) * width
+        else:
+            combined, width_total = _combine(combined, codes, width), width_total * width
+        columns.append((uniques, width))
+    if len(keys) == 1 and (sort or columns[0][1] == len(columns[0][0])):
+        # one column: its codes are the groups' already (unless a missing group, coded
+        # last, must take its place of first appearance)
+        ngroups = columns[0][1]
+        return combined, _split_keys(np.arange(ngroups, dtype=np.int64), columns), ngroups
+    missing = combined < 0
+    group_codes, composite = _int_codes(combined, ~missing if missing.any() else _ALL, sort)
     return group_codes, _split_keys(composite, columns), len(composite)
 
 
@@ -337,7 +366,7 @@ def _split_keys(composite, columns):
     out = []
     rest = composite
     for entry in reversed(columns):
-        if entry[0] == "recoded" if isinstance(entry[0], str) else False:
+        if isinstance(entry[0], str):   # ("recoded", first, inner columns)
             _, first, inner = entry
             out.extend(reversed(_split_keys(first[rest], inner)))
             continue
