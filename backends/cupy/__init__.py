@@ -17,6 +17,7 @@ import warnings
 
 from ...ir.interpret import as_array, evaluate_node
 from ...ir.ops import OPS, Op
+from ...ir.passes import COMPILED
 from ...ir.passes.fuse import Kernel, partition
 from . import emit
 from .runtime import InputChanged, Launcher, host_step_needed
@@ -24,6 +25,7 @@ from .runtime import InputChanged, Launcher, host_step_needed
 
 class CupyBackend:
     name = "cupy"
+    passes = COMPILED   # as the LLVM backend's: small matmuls computed in the loops
 
     def __init__(self, device_factory=None):
         """``device_factory``: makes the ``Device`` (default: CuPy's; tests pass the host

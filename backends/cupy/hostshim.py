@@ -26,7 +26,6 @@ from .prelude import PRELUDE
 HEADER = r"""
 #include <cmath>
 #include <cstring>
-#include <thread>
 #include <vector>
 #include <pthread.h>
 using namespace std;
@@ -55,26 +54,42 @@ def wrapper(cname: str, params) -> str:
     at a long long or at a data pointer."""
     args = ", ".join(f"*(long long*)args[{i}]" if t == "ll" else f"*(char**)args[{i}]"
                      for i, (_, t) in enumerate(params))
-    return f"""
-extern "C" void host_{cname}(long long grid, long long block, void** args) {{
+    return (f"static void call_{cname}(void** args) {{ {cname}({args}); }}\n"
+            f'extern "C" void host_{cname}(long long grid, long long block, void** args) '
+            f"{{ wd_run_grid(grid, block, call_{cname}, args); }}\n")
+
+
+RUN_GRID = r"""
+struct wd_thread { unsigned t; void (*body)(void**); void** args; };
+static void* wd_thread_main(void* p) {
+    wd_thread* w = (wd_thread*)p;
+    threadIdx.x = w->t;
+    w->body(w->args);
+    return 0;
+}
+/* the grid's blocks one after another; a block's threads as threads (barriers work) */
+static void wd_run_grid(long long grid, long long block, void (*body)(void**), void** args) {
     gridDim.x = (unsigned)grid; blockDim.x = (unsigned)block;
     pthread_barrier_init(&wd_barrier, 0, (unsigned)block);
-    for (long long b = 0; b < grid; ++b) {{
+    std::vector<pthread_t> ids(block);
+    std::vector<wd_thread> work(block);
+    for (long long b = 0; b < grid; ++b) {
         blockIdx.x = (unsigned)b;
-        std::vector<std::thread> threads;
-        for (long long t = 0; t < block; ++t)
-            threads.emplace_back([=] {{ threadIdx.x = (unsigned)t; {cname}({args}); }});
-        for (auto& th : threads) th.join();
-    }}
+        for (long long t = 0; t < block; ++t) {
+            work[t] = wd_thread{(unsigned)t, body, args};
+            pthread_create(&ids[t], 0, wd_thread_main, &work[t]);
+        }
+        for (long long t = 0; t < block; ++t) pthread_join(ids[t], 0);
+    }
     pthread_barrier_destroy(&wd_barrier);
-}}
+}
 """
 
 
 def build(sources: dict, workdir: str | None = None) -> ctypes.CDLL:
     """One shared library of every kernel in ``sources`` (C name -> (source, params))."""
     workdir = workdir or tempfile.mkdtemp(prefix="weldish-hostshim-")
-    seen, parts = set(), [HEADER, PRELUDE]
+    seen, parts = set(), [HEADER, RUN_GRID, PRELUDE]
     for source, functions in sources.values():
         if source not in seen:
             seen.add(source)
@@ -85,7 +100,7 @@ def build(sources: dict, workdir: str | None = None) -> ctypes.CDLL:
     with open(path, "w") as f:
         f.write("\n".join(parts))
     lib = os.path.join(workdir, "kernels.so")
-    subprocess.run(["g++", "-std=c++17", "-O1", "-w", "-shared", "-fPIC", "-pthread",
+    subprocess.run(["g++", "-std=c++17", "-O0", "-w", "-shared", "-fPIC", "-pthread",
                     path, "-o", lib], check=True, capture_output=True, text=True)
     return ctypes.CDLL(lib)
 
