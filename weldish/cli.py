@@ -138,7 +138,8 @@ def _when(t) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t)) if t else ""
 
 
-def cmd_runs(args, out=sys.stdout) -> int:
+def cmd_runs(args, out=None) -> int:
+    out = sys.stdout if out is None else out
     from weldish.lifecycle import tracking
     from weldish.lifecycle.console import size, table
     if args.action == "list" and not os.path.exists(args.db or tracking.default_path()):

@@ -9,7 +9,7 @@ its signature lists, an array parameter the column of its name (a 2-d one: the c
 signature's dtypes. Outputs become columns (``output`` for one array, ``out0, out1, ...``
 for several, a dict's keys or a DataFrame's columns) written to Parquet or CSV; a
 pipeline whose outputs are not one row per input row (a reduction) cannot be streamed:
-``batch_rows=0`` runs it once on the whole input.
+``batch_rows=0`` runs it once on the whole input (a scalar output is then one row).
 """
 from __future__ import annotations
 
@@ -131,8 +131,9 @@ def _numpy(column):
     return column.to_numpy(zero_copy_only=False)
 
 
-def result_table(result, rows: int):
-    """A pyarrow Table of the pipeline's outputs, one row per input row."""
+def result_table(result, rows: int, whole: bool = False):
+    """A pyarrow Table of the pipeline's outputs, one row per input row. ``whole`` (the
+    input was one batch): outputs of any one length are allowed, a scalar is one row."""
     import pandas as pd
     import pyarrow as pa
     if isinstance(result, pd.DataFrame):
@@ -146,13 +147,18 @@ def result_table(result, rows: int):
     else:
         columns = {"output": result}
     flat = {}
+    columns = {k: np.asarray(v) for k, v in columns.items()}
+    if whole:
+        columns = {k: v.reshape(1) if v.ndim == 0 else v for k, v in columns.items()}
+        rows = len(next(iter(columns.values())))
+    shapes = {k: v.shape for k, v in columns.items()}
     for name, v in columns.items():
-        v = np.asarray(v)
         if v.ndim == 0 or v.shape[0] != rows:
             raise StreamError(
                 f"output {name!r} has shape {v.shape}, not one row per input row "
                 f"({rows}): the pipeline cannot run batch by batch; run it on the whole "
-                "input at once (--batch-rows 0)")
+                "input at once (--batch-rows 0)" if not whole else
+                f"outputs of different lengths ({shapes}) cannot be columns of one table")
         if v.ndim == 1:
             flat[name] = v
         else:
@@ -208,7 +214,7 @@ def run_file(pipe, input_path, output_path, batch_rows: int = 65536, progress=No
             if table is None:
                 break
             result = pipe(*arguments(pipe.signature, table))
-            writer.write(result_table(result, table.num_rows))
+            writer.write(result_table(result, table.num_rows, whole=not batch_rows))
             rows_in += table.num_rows
             batches += 1
             if progress is not None:
