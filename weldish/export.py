@@ -30,6 +30,7 @@ from __future__ import annotations
 import datetime
 import importlib
 import inspect
+import threading
 import time
 
 import numpy as np
@@ -254,8 +255,84 @@ def _flatten(result, leaves: list, where="the result"):
                       "them (a value computed eagerly at trace time would be frozen)")
 
 
+class _Masks:
+    """Boolean-mask indexing ``x[m]`` while traced, so filters can be exported.
+
+    ``weldish.numpy`` evaluates a lazy mask at the call (NumPy's result length depends on
+    it) and records ``compress(x, <the mask's value>)``. While ``export`` traces, that call
+    also keeps the mask's lazy node: for the copy of the mask the compress reads and for
+    the lazy array the evaluation rebound (``materialized``). The artifact then computes
+    each distinct mask first (``masks``) and its count of True values sizes what follows.
+    """
+    _LOCK = threading.Lock()
+
+    def __init__(self):
+        self.thread = threading.get_ident()
+        self.pre: dict = {}   # Buffer (mask copy or materialized value) -> lazy node
+        self.runs = 0         # evaluations the masks cost (expected ones)
+
+    def __enter__(self):
+        from .numpy import _indexing
+        self._LOCK.acquire()
+        self._module, self._orig = _indexing, _indexing._mask
+        _indexing._mask = self.mask
+        return self
+
+    def __exit__(self, *exc):
+        self._module._mask = self._orig
+        self._LOCK.release()
+
+    def mask(self, x, m):
+        if threading.get_ident() != self.thread or not isinstance(m, LazyArray):
+            return self._orig(x, m)
+        root = m
+        while root._base is not None:
+            root = root._base
+        pre, root_pre, runs = m.node, root.node, _evaluate.RUNS
+        out = self._orig(x, m)
+        self.runs += _evaluate.RUNS - runs
+        self.pre[dict(out.node.src[1].arg)["buffer"]] = pre
+        if root_pre.op is not Op.INPUT and root._is_materialized():
+            self.pre[root._buffer_ref()] = root_pre
+        return out
+
+
+def _lazy_masks(roots, rec: _Masks, names: dict):
+    """(``roots`` with each evaluated mask replaced by its lazy node and each mask copy
+    by one input slot ``mask{j}`` per distinct mask, [mask root per slot], [its value])."""
+    memo, slots, masks, values = {}, {}, [], []
+
+    def convert(nodes):
+        for node in toposort(nodes):
+            if node in memo:
+                continue
+            if node.op is Op.INPUT:
+                buf = dict(node.arg)["buffer"]
+                pre = rec.pre.get(buf)
+                if pre is None:
+                    memo[node] = node
+                elif buf.source != "mask":           # a materialized lazy value
+                    memo[node] = convert([pre])[0]
+                else:                                # the copy a compress reads
+                    lazy = convert([pre])[0]
+                    if lazy not in slots:
+                        slot = Buffer(buf.data, name=f"mask{len(masks)}", source="mask")
+                        names[slot] = slot.name
+                        slots[lazy] = Node(Op.INPUT, node.dtype, node.shape, (),
+                                           kw(buffer=slot))
+                        masks.append(lazy)
+                        values.append(buf.data)
+                    memo[node] = slots[lazy]
+                continue
+            memo[node] = Node(node.op, node.dtype, node.shape,
+                              tuple(memo[s] for s in node.src), node.arg)
+        return [memo[r] for r in nodes]
+    return convert(roots), masks, values
+
+
 def _trace(fn, params, n, m, allow_python):
-    """(graph document, {slot: constant array}, output spec) of ``fn`` on ``m`` rows."""
+    """(graph documents: the masks' then the outputs', {slot: constant array}, output
+    spec, annotated calls, counts of the masks) of ``fn`` on ``m`` rows."""
     buffers, args = {}, {}
     for p in params:
         value = p["value"]
@@ -267,8 +344,9 @@ def _trace(fn, params, n, m, allow_python):
             args[p["name"]] = _lazy(_at_rows(value, m, n) if p["rows"] else value,
                                     p["name"], buffers)
     runs, fallbacks = _evaluate.RUNS, dict(_fallback.LOG.counts)
-    result = fn(*[args[p["name"]] for p in params if p["positional"]],
-                **{p["name"]: args[p["name"]] for p in params if not p["positional"]})
+    with _Masks() as rec:
+        result = fn(*[args[p["name"]] for p in params if p["positional"]],
+                    **{p["name"]: args[p["name"]] for p in params if not p["positional"]})
     leaves = []
     outspec = _flatten(result, leaves)
     ran = {k for k, c in _fallback.LOG.counts.items() if c > fallbacks.get(k, 0)}
@@ -276,14 +354,15 @@ def _trace(fn, params, n, m, allow_python):
         raise ExportError(f"the function calls {sorted(ran)}, which weldish runs eagerly "
                           "in NumPy (a fallback, see weldish.explain): its result depends "
                           "on the example data and cannot be exported")
-    if _evaluate.RUNS != runs:
+    if _evaluate.RUNS - runs != rec.runs:
         raise ExportError("the function evaluates a lazy value while traced (float(), "
                           "int(), bool()/if, print, np.asarray, ...): its result would be "
                           "frozen into the artifact; keep the computation lazy (np.where "
                           "instead of if)")
-    roots = passes.optimize([x.node for x in leaves])
     names, constants = dict(buffers), {}
-    for node in toposort(roots):
+    roots, masks, mask_values = _lazy_masks([x.node for x in leaves], rec, names)
+    graphs = [passes.optimize([mk]) for mk in masks] + [passes.optimize(roots)]
+    for node in toposort([r for g in graphs for r in g]):
         if node.op is Op.INPUT:
             buf = dict(node.arg)["buffer"]
             if buf in names:
@@ -305,47 +384,60 @@ def _trace(fn, params, n, m, allow_python):
                                   "'mypackage.features.score'")
     codec = CallCodec(allow_python)
     try:
-        doc = serialize.to_dict(roots, names, codec)
+        docs = [serialize.to_dict(g, names, codec) for g in graphs]
     except TypeError as e:
         raise ExportError(f"the graph cannot be written as JSON: {e}") from None
-    return doc, constants, outspec, codec.calls
+    counts = [int(np.count_nonzero(v)) for v in mask_values]
+    return docs, constants, outspec, codec.calls, counts
 
 
 # --- fitting the traces -------------------------------------------------------------------
-def _fit(values, sizes, where):
-    """One JSON leaf over the traces: the value, or {"rows": [k, c]}."""
+def _affine(values, xs):
+    """(k, c) with values[t] == k * xs[t] + c for the three traces (integers), or None."""
+    (x1, x2, x3), (a, b, c) = xs, values
+    if len({x1, x2, x3}) < 3:
+        return None
+    k, rest = divmod(c - b, x3 - x2)
+    return (k, b - k * x2) if rest == 0 and a == k * x1 + (b - k * x2) else None
+
+
+def _fit(values, symbols, where):
+    """One JSON leaf over the traces: the value, or a symbolic size: ``{"count": [j, k,
+    c]}`` (k times mask j's count of True values, plus c: tried first) or ``{"rows": [k,
+    c]}`` (k * n + c)."""
     first = values[0]
     if all(type(v) is type(first) and v == first for v in values[1:]):
         return first
     numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
     if numeric and all(float(v).is_integer() for v in values):
-        (m1, m2, m3), (a, b, c) = sizes, [int(v) for v in values]
-        k, rest = divmod(c - b, m3 - m2)
-        if rest == 0 and a == k * m1 + (b - k * m2):
-            leaf = {"rows": [k, b - k * m2]}
-            if isinstance(first, float):
-                leaf["float"] = True
-            return leaf
-    raise ExportError(f"{where} is {values} for {list(sizes)} rows: not of the form "
-                      "k * n + c, so it cannot follow the number of rows (a slice like "
-                      "x[:k] clips at the rows: export with more rows than k; "
+        ints = [int(v) for v in values]
+        for kind, j, xs in symbols:
+            fit = _affine(ints, xs)
+            if fit is not None:
+                leaf = {"rows": list(fit)} if kind == "rows" else {"count": [j, *fit]}
+                if isinstance(first, float):
+                    leaf["float"] = True
+                return leaf
+    raise ExportError(f"{where} is {values} for {list(symbols[-1][2])} rows: not of the "
+                      "form k * n + c, so it cannot follow the number of rows (a slice "
+                      "like x[:k] clips at the rows: export with more rows than k; "
                       "reshape(-1, m) and data-dependent values cannot be exported)")
 
 
-def _merge(docs, sizes, where="the graph"):
+def _merge(docs, symbols, where="the graph"):
     first = docs[0]
     if isinstance(first, dict):
         if not all(isinstance(d, dict) and d.keys() == first.keys() for d in docs):
             raise ExportError(f"{where} differs between traces of different sizes: the "
                               "graph's structure depends on the number of rows or the data")
-        return {k: _merge([d[k] for d in docs], sizes, f"{where}.{k}") for k in first}
+        return {k: _merge([d[k] for d in docs], symbols, f"{where}.{k}") for k in first}
     if isinstance(first, list):
         if not all(isinstance(d, list) and len(d) == len(first) for d in docs):
             raise ExportError(f"{where} differs between traces of different sizes: the "
                               "graph's structure depends on the number of rows or the data")
-        return [_merge([d[i] for d in docs], sizes, f"{where}[{i}]")
+        return [_merge([d[i] for d in docs], symbols, f"{where}[{i}]")
                 for i in range(len(first))]
-    return _fit(docs, sizes, where)
+    return _fit(docs, symbols, where)
 
 
 def _describe_node(graph, where: str) -> str:
@@ -410,12 +502,19 @@ def export(fn, example_inputs, path, name: str | None = None, version: str = "1"
             raise ExportError(f"{name} fails when traced with {m} rows (made of the "
                               f"example's rows): {type(e).__name__}: {e}; an exported "
                               "pipeline must work for any number of rows") from e
+    if len({len(t[4]) for t in traces}) != 1:
+        raise ExportError("the number of boolean-mask filters differs between traces of "
+                          "different sizes: the graph's structure depends on the data")
+    counts = [t[4] for t in traces]
+    symbols = [("count", j, [c[j] for c in counts]) for j in range(len(counts[0]))] + \
+        [("rows", None, list(sizes))]
     try:
-        graph = _merge([t[0] for t in traces], sizes)
-        outspec = _merge([t[2] for t in traces], sizes, "the result's structure")
-        calls = _merge([t[3] for t in traces], sizes, "the annotated calls")
+        graphs = _merge([t[0] for t in traces], symbols)
+        outspec = _merge([t[2] for t in traces], symbols, "the result's structure")
+        calls = _merge([t[3] for t in traces], symbols, "the annotated calls")
     except ExportError as e:
-        raise ExportError(_describe_node(traces[0][0], str(e))) from None
+        raise ExportError(_describe_node(traces[0][0][-1], str(e))) from None
+    *masks, graph = graphs
     constants = {}
     for slot, arr in traces[0][1].items():
         others = [t[1][slot] for t in traces[1:]]
@@ -432,7 +531,8 @@ def export(fn, example_inputs, path, name: str | None = None, version: str = "1"
     for p in params:
         if p["kind"] == "frame":
             used = [(c, v.dtype.str) for c, v in p["value"].items()
-                    if any(s["name"] == f"{p['name']}[{c}]" for s in graph["inputs"])]
+                    if any(s["name"] == f"{p['name']}[{c}]"
+                           for g in (graph, *masks) for s in g["inputs"])]
             signature["params"].append({"name": p["name"], "kind": "frame",
                                         "source": p["source"], "columns": used,
                                         "rows": True})
@@ -448,7 +548,8 @@ def export(fn, example_inputs, path, name: str | None = None, version: str = "1"
     cols = profile_columns(signature["params"], values)
     content = {"name": name, "version": str(version),
                "created": datetime.datetime.now(datetime.timezone.utc).isoformat(),
-               "signature": signature, "graph": graph, "constants": constants,
+               "signature": signature, "graph": graph, "masks": masks,
+               "constants": constants,
                "calls": calls, "profile": prof.profile(cols), "trace_rows": list(sizes)}
     fingerprint = write(path, content)
     if hooks.SUBSCRIBERS:

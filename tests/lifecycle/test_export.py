@@ -38,6 +38,14 @@ def mixed(x, df):
     return (x * df["qty"][:, None]).sum(axis=1) + df["price"]
 
 
+def filtered(df):
+    """A boolean-mask filter: lengths that depend on the data."""
+    keep = df["qty"] > 2
+    sub = df[keep]
+    return {"total": (sub["price"] * sub["qty"]).sum(), "rows": keep.sum(),
+            "kept": sub["price"] * 2}
+
+
 def _frame(n, seed):
     rng = np.random.default_rng(seed)
     return pd.DataFrame({"price": rng.uniform(1, 5, n), "qty": rng.integers(0, 6, n),
@@ -54,6 +62,7 @@ def _export_all(tmp_path):
     weldish.export(features, (x, w), tmp_path / "np.weldish", version="2")
     weldish.export(frame_pipeline, _frame(30, 1), tmp_path / "pd.weldish")
     weldish.export(mixed, (RNG.normal(size=(30, 2)), _frame(30, 2)), tmp_path / "mix.weldish")
+    weldish.export(filtered, _frame(30, 3), tmp_path / "filter.weldish")
     return w
 
 
@@ -89,8 +98,10 @@ def test_export_load_in_fresh_process(tmp_path):
         z, m, s = weldish.load("np.weldish")(d["x"], d["w"])
         out = weldish.load("pd.weldish")(df)
         mix = weldish.load("mix.weldish")(d["x2"], df)
+        f = weldish.load("filter.weldish")(df)
         np.savez("out.npz", z=z, m=m, s=s, total=out["total"].to_numpy(),
-                 big=out["big"].to_numpy(), cols=np.array(list(out.columns)), mix=mix)
+                 big=out["big"].to_numpy(), cols=np.array(list(out.columns)), mix=mix,
+                 ftotal=f["total"], frows=f["rows"], fkept=f["kept"])
         print(sorted(k for k in sys.modules if k.startswith("test")))
     """)
     env = dict(os.environ, PYTHONPATH="")
@@ -108,6 +119,10 @@ def test_export_load_in_fresh_process(tmp_path):
     np.testing.assert_array_equal(got["big"], expected["big"])
     np.testing.assert_allclose(got["mix"], (x2 * df["qty"].to_numpy()[:, None]).sum(axis=1)
                                + df["price"].to_numpy(), rtol=1e-12)
+    sub = df[df["qty"] > 2]
+    assert got["frows"] == len(sub) and got["fkept"].shape == (len(sub),)
+    np.testing.assert_allclose(got["ftotal"], (sub["price"] * sub["qty"]).sum(), rtol=1e-12)
+    np.testing.assert_allclose(got["fkept"], sub["price"] * 2)
 
 
 def test_pandas_and_arrow_inputs(tmp_path):
@@ -199,6 +214,22 @@ def test_allowed_python_function_imported_at_load(tmp_path):
     assert "weldish.annotations.numpy.exp" in pipe.explain()
     x = np.linspace(-1.0, 2.0, 333)
     np.testing.assert_allclose(pipe(x), np.exp(x) * 2.0, rtol=1e-12)
+
+
+def test_filters_size_what_follows(tmp_path):
+    _export_all(tmp_path)
+    pipe = weldish.load(tmp_path / "filter.weldish", monitor=False)
+    assert str(pipe.signature).endswith("-> float64[], int64[], float64[count(mask0)]")
+    assert "== filters" in pipe.explain()
+    for n in (1, 9, 200):
+        df = _frame(n, n)
+        sub = df[df["qty"] > 2]
+        got = pipe(df)
+        assert got["rows"] == len(sub)
+        np.testing.assert_allclose(got["kept"], sub["price"] * 2)
+    weldish.export(lambda x: x[x > 0][:-1], np.linspace(-1, 1, 40), tmp_path / "f.weldish")
+    with pytest.raises(ValueError, match="too few.*its filters kept"):
+        weldish.load(tmp_path / "f.weldish", monitor=False)(-np.ones(4))
 
 
 def test_too_few_rows_for_a_fixed_slice(tmp_path):

@@ -109,28 +109,39 @@ def decode_array(d: dict) -> np.ndarray:
     return a.reshape(d["shape"]).copy()
 
 
-def is_rows(v) -> bool:
-    return isinstance(v, dict) and len(v) in (1, 2) and "rows" in v
+def is_size(v) -> bool:
+    """A symbolic size: ``{"rows": [k, c]}`` or ``{"count": [j, k, c]}``."""
+    return isinstance(v, dict) and ("rows" in v or "count" in v) and len(v) <= 2
 
 
-def at_rows(template, n: int):
-    """``template`` with every ``{"rows": [k, c]}`` replaced by ``k * n + c``."""
+def at_rows(template, n: int, counts=None):
+    """``template`` with every ``{"rows": [k, c]}`` replaced by ``k * n + c`` and every
+    ``{"count": [j, k, c]}`` by ``k * counts[j] + c`` (mask j's count of True values;
+    ``n`` when ``counts`` is not given: a filter that keeps every row)."""
     if isinstance(template, list):
-        return [at_rows(x, n) for x in template]
+        return [at_rows(x, n, counts) for x in template]
     if isinstance(template, dict):
-        if is_rows(template):
-            k, c = template["rows"]
-            v = k * n + c
+        if is_size(template):
+            if "rows" in template:
+                (k, c), x = template["rows"], n
+            else:
+                j, k, c = template["count"]
+                x = n if counts is None else counts[j]
+            v = k * x + c
             return float(v) if template.get("float") else v
-        return {key: at_rows(x, n) for key, x in template.items()}
+        return {key: at_rows(x, n, counts) for key, x in template.items()}
     return template
 
 
 def format_dim(d) -> str:
-    if not is_rows(d):
+    if not is_size(d):
         return str(d)
-    k, c = d["rows"]
-    s = "n" if k == 1 else f"{k}n"
+    if "rows" in d:
+        (k, c), name = d["rows"], "n"
+    else:
+        j, k, c = d["count"]
+        name = f"count(mask{j})"
+    s = name if k == 1 else f"{k}*{name}"
     return s if c == 0 else f"{s}{c:+d}"
 
 
@@ -264,10 +275,15 @@ def bind_signature(params) -> inspect.Signature:
                               for p in params])
 
 
-def graph_nodes(content: dict, n: int, arrays: dict, codec) -> list:
-    """The pipeline's output nodes for ``n`` rows over ``arrays`` ({slot: array}); the
-    graph document is not checked against the arrays here (the caller validated them)."""
-    doc = at_rows(content["graph"], n)
+def graph_nodes(template: dict, n: int, arrays: dict, codec, counts=None) -> list:
+    """The output nodes of a graph document ``template`` for ``n`` rows (and the masks'
+    ``counts``) over ``arrays`` ({slot: array}), which the caller validated."""
+    doc = at_rows(template, n, counts)
+    for spec in doc["nodes"]:
+        if any(d < 0 for d in spec["shape"]):
+            raise ValueError(f"{n} rows are too few for this pipeline (a {spec['op']} step "
+                             f"would have shape {spec['shape']}"
+                             + (f"; its filters kept {counts} rows)" if counts else ")"))
     try:
         return serialize.from_dict(doc, arrays, codec)
     except serialize.GraphFormatError as e:

@@ -93,6 +93,7 @@ class Pipeline:
             self._outspec = content["signature"]["outputs"]
             self._constants = {k: decode_array(v) for k, v in content["constants"].items()}
             self._codec_calls = content.get("calls") or []
+            self._masks = content.get("masks") or []
         except (KeyError, TypeError, ValueError) as e:
             raise ArtifactError(f"incomplete artifact content ({type(e).__name__}: {e})") \
                 from None
@@ -113,12 +114,14 @@ class Pipeline:
     def __repr__(self):
         return f"<weldish.Pipeline {self.name!r} version {self.version!r} {self.signature}>"
 
-    def _codec(self, n: int):
-        """The codec of annotated calls for ``n`` rows (their lengths follow n)."""
+    def _codec(self, n: int, counts=None):
+        """The codec of annotated calls for ``n`` rows (their lengths follow n and the
+        masks' counts)."""
         if not self._codec_calls:
             return None
-        return self._sizes.get(("codec", n),
-                               lambda _: CallCodec(calls=at_rows(self._codec_calls, n)))
+        key = ("codec", n, None if counts is None else tuple(counts))
+        return self._sizes.get(key, lambda _: CallCodec(
+            calls=at_rows(self._codec_calls, n, counts)))
 
     # -- validation ----------------------------------------------------------------------
     def _expected(self, p) -> str:
@@ -191,22 +194,32 @@ class Pipeline:
             return True
         return self._sizes.get(("checked", n), make)
 
-    def graph(self, n: int | None = None) -> list:
+    def graph(self, n: int | None = None, masks: bool = False) -> list:
         """The pipeline's output nodes for ``n`` rows (default: the example's), over
-        placeholder inputs (no data): for printing and drawing (``weldish.ir.printer``)."""
+        placeholder inputs (no data; filters keep every row): for printing and drawing
+        (``weldish.ir.printer``). ``masks``: the filters' mask nodes instead."""
         n = int(self.signature.example_rows if n is None else n)
         arrays = dict(self._constants)
-        doc = self._content["graph"]
-        for spec in at_rows(doc["inputs"], n):
-            if spec["name"] not in arrays:
-                arrays[spec["name"]] = dt.stand_in(np.dtype(spec["dtype"]), spec["shape"])
-        return graph_nodes(self._content, n, arrays, self._codec(n))
+        docs = self._masks if masks else [self._content["graph"]]
+        for doc in [*self._masks, self._content["graph"]]:
+            for spec in at_rows(doc["inputs"], n):
+                if spec["name"] not in arrays:
+                    arrays[spec["name"]] = dt.stand_in(np.dtype(spec["dtype"]),
+                                                       spec["shape"])
+        return [r for doc in docs for r in graph_nodes(doc, n, arrays, self._codec(n))]
 
     def run(self, slots: dict, n: int) -> list:
-        """The output values for validated inputs ({slot: array}) of ``n`` rows."""
+        """The output values for validated inputs ({slot: array}) of ``n`` rows: the
+        filters' masks first (their counts size what follows), then the outputs."""
         from ..evaluate import run_nodes
         self._checked(n)
-        roots = graph_nodes(self._content, n, {**self._constants, **slots}, self._codec(n))
+        arrays, counts = {**self._constants, **slots}, []
+        for j, doc in enumerate(self._masks):
+            (mask,) = graph_nodes(doc, n, arrays, self._codec(n, counts), counts)
+            value = arrays[f"mask{j}"] = run_nodes([mask])[0]
+            counts.append(int(np.count_nonzero(value)))
+        roots = graph_nodes(self._content["graph"], n, arrays, self._codec(n, counts),
+                            counts)
         distinct = list(dict.fromkeys(roots))
         values = dict(zip(distinct, run_nodes(distinct)))
         out = [values[r] for r in roots]
@@ -265,11 +278,18 @@ class Pipeline:
         from ..ir.printer import format_graph, format_plan
         roots = self.graph(n)
         names = [f"out{i}" for i in range(len(roots))]
+        rows = self.signature.example_rows if n is None else n
         lines = [f"pipeline {self.name!r} version {self.version!r} (exported by weldish "
                  f"{self.weldish_version}, sha256 {self.fingerprint[:16]}...)",
-                 f"signature: {self.signature}",
-                 f"== graph for n = {self.signature.example_rows if n is None else n} rows",
-                 format_graph(roots, names)]
+                 f"signature: {self.signature}"]
+        if self._masks:
+            lines += [f"== filters: boolean masks computed first, for n = {rows} rows "
+                      "(each mask's count of True values sizes what it filters)",
+                      format_graph(self.graph(n, masks=True),
+                                   [f"mask{j}" for j in range(len(self._masks))])]
+        lines += [f"== graph for n = {rows} rows"
+                  + (" (shown with filters keeping every row)" if self._masks else ""),
+                  format_graph(roots, names)]
         backend = backends.get(SETTINGS.backend)
         if hasattr(backend, "plan"):
             from ..ir import passes
