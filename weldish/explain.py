@@ -15,6 +15,10 @@ def explain(*arrays, names=None, show: bool = True, out=None) -> str:
     this process (``weldish.fallbacks.clear()`` resets it).
     """
     from .lazy import LazyArray
+    # weldish.pandas objects: their scans (pushed projection/predicate), lazy columns
+    scans = [t for a in arrays if (t := getattr(a, "_explain_scan", lambda: None)())]
+    arrays = [c for a in arrays for c in (a._lazy_columns() if hasattr(a, "_lazy_columns")
+                                           else [a])]
     nodes = [a.node for a in arrays if isinstance(a, LazyArray)]
     names = list(names) if names else [f"out{i}" for i in range(len(nodes))]
     backend = backends.get(SETTINGS.backend)
@@ -36,6 +40,7 @@ def explain(*arrays, names=None, show: bool = True, out=None) -> str:
         f"for backend {SETTINGS.backend!r}",
         format_graph(optimized, names),
         *plan,
+        *(["== scans (pushed projection and predicate)", *scans] if scans else []),
         "== fallbacks (this process)",
         fallback.LOG.report(),
     ])

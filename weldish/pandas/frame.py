@@ -64,6 +64,28 @@ class DataFrame:
         return f
 
     @classmethod
+    def _from_scan(cls, view) -> "DataFrame":
+        f = cls.__new__(cls)
+        f._setup(None, None)
+        f.__dict__["_scan"] = view
+        return f
+
+    def _get_cols(self, names=None) -> dict:
+        """Columns ``names`` (default all) without reading a scan's other columns."""
+        if self._scan is not None and self._cols is None:
+            return {n: self._scan.cached_column(n) for n in (names or self._scan.names)}
+        cols = self._frame()
+        return cols if names is None else {n: cols[n] for n in names}
+
+    def _lazy_columns(self):
+        if self._cols is None:
+            return []
+        return [s._lazy for s in self._cols.values() if s._lazy is not None]
+
+    def _explain_scan(self):
+        return self._scan.explain() if self._scan is not None else None
+
+    @classmethod
     def _from_cols(cls, cols: dict, index, colindex=None) -> "DataFrame":
         f = cls.__new__(cls)
         f._setup(cols, index, colindex)
@@ -125,6 +147,8 @@ class DataFrame:
 
     @property
     def index(self):
+        if self._scan is not None and self._cols is None:
+            return self._scan.index()
         self._frame() if self._pd is None else None
         return self._index if self._pd is None else self._pd.index
 

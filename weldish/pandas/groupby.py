@@ -61,7 +61,7 @@ class DataFrameGroupBy:
     # -- the compiled path ---------------------------------------------------------------
     def _setup(self):
         """(key names, value columns, options, codes, uniques, ngroups) or Unsupported."""
-        cols = self.frame._frame()
+        names = list(self.frame.columns)
         opts = {"as_index": True, "sort": True, "dropna": True}
         for k, v in self.kwargs.items():
             if k not in opts or type(v) is not bool:
@@ -71,17 +71,18 @@ class DataFrameGroupBy:
             raise Unsupported("positional groupby arguments")
         keys = [self.by] if isinstance(self.by, str) or np.isscalar(self.by) else self.by
         if type(keys) not in (list, tuple) or not keys or \
-                any(not isinstance(k, str) or k not in cols for k in keys) or \
-                len(set(keys)) != len(keys):
+                any(not isinstance(k, str) or k not in names for k in keys) or \
+                len(set(keys)) != len(keys) or len(set(names)) != len(names):
             raise Unsupported("group keys other than column names")
         keys = list(keys)
         if self.selection is None:
-            values = [k for k in cols if k not in keys]
+            values = [k for k in names if k not in keys]
         else:
             sel = [self.selection] if self.series else list(self.selection)
-            if any(not isinstance(c, str) or c not in cols for c in sel):
+            if any(not isinstance(c, str) or c not in names for c in sel):
                 raise Unsupported("selection")
             values = sel
+        cols = self.frame._get_cols(keys + [v for v in values if v not in keys])
         if self._codes is None:
             try:
                 from .. import relational

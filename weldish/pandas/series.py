@@ -88,6 +88,8 @@ class Series:
 
     @property
     def name(self):
+        if self._defer is not None:
+            return self._defer[3]
         return self._name if self._lazy is not None else self._pd.name
 
     @name.setter
@@ -132,7 +134,38 @@ class Series:
     def __iter__(self):
         return iter(self.to_pandas())
 
+    # -- a column of a lazy scan, not read yet (weldish.pandas.io) -----------------------
+    _defer = None  # (ScanView, pyarrow expression or None, columns it reads, name)
+
+    @classmethod
+    def _deferred(cls, view, name, expr=None, used=None):
+        s = cls.__new__(cls)
+        s._defer = (view, expr, frozenset(used or ()), name)
+        return s
+
+    def _resolve(self):
+        view, expr, used, name = self._defer
+        if expr is None:
+            self._set_from_pandas(view.read_column(name))
+        else:
+            self._lazy, self._pd = as_lazy(view.read_expr(expr, used)), None
+            self._index, self._name = view.index(), name
+        self._defer = None
+
+    def _lazy_columns(self):
+        return [] if self._defer is not None or self._lazy is None else [self._lazy]
+
+    def _explain_scan(self):
+        if self._defer is None:
+            return None
+        view, expr, _, name = self._defer
+        return view.explain() + f"\n  column: {name!r}" + \
+            ("" if expr is None else f" = {expr}")
+
     def __getattr__(self, name):
+        if name in ("_lazy", "_pd", "_index", "_name") and self._defer is not None:
+            self._resolve()
+            return getattr(self, name)
         if name.startswith("__") or name in ("_lazy", "_pd", "_index", "_name"):
             raise AttributeError(name)
         return fallback_attr(self, "Series", name)
@@ -551,6 +584,10 @@ def _install_operators():
 
     def make(dunder, ufunc, reflected):
         def op(self, other):
+            if self._defer is not None and not reflected:
+                pushed = _defer_op(self, dunder, other)
+                if pushed is not None:
+                    return pushed
             try:
                 return self._binary(ufunc, other, reflected)
             except Exception as e:  # noqa: BLE001 - pandas decides: its result or error
@@ -579,7 +616,16 @@ def _install_operators():
                                f"pandas.Series.{dunder}", "not lazy for this dtype")
         return op
     Series.__neg__ = unary("__neg__", wnp.negative, "iuf")
-    Series.__invert__ = unary("__invert__", wnp.invert, "biu")
+    plain_invert = unary("__invert__", wnp.invert, "biu")
+
+    def invert(self):
+        d = self._defer
+        if d is not None and d[1] is not None:  # NaN compares False in pandas: ~ -> True
+            import pyarrow as pa
+            import pyarrow.compute as pc
+            return Series._deferred(d[0], d[3], ~pc.coalesce(d[1], pa.scalar(False)), d[2])
+        return plain_invert(self)
+    Series.__invert__ = invert
     Series.__abs__ = unary("__abs__", wnp.absolute, "iuf")
     Series.__pos__ = unary("__pos__", wnp.positive, "iuf")
     Series.__hash__ = None
@@ -588,6 +634,29 @@ def _install_operators():
         raise ValueError(f"The truth value of a {type(self).__name__} is ambiguous. Use "
                          "a.empty, a.bool(), a.item(), a.any() or a.all().")
     Series.__bool__ = bool_
+
+
+def _defer_op(s, dunder, other):
+    """A comparison of a scanned column with a scalar, or ``&``/``|`` of two such, as a
+    pyarrow expression (pushed into the scan by ``frame[mask]``); None: not pushable."""
+    import pyarrow.compute as pc
+
+    from .io import comparable
+    view, expr, used, name = s._defer
+    op = dunder.strip("_")
+    if op in ("eq", "ne", "lt", "le", "gt", "ge") and expr is None and \
+            comparable(view, name, other):
+        f = pc.field(name)
+        v = other.item() if isinstance(other, np.generic) else other
+        e = {"eq": f == v, "ne": (f != v) | f.is_null(), "lt": f < v, "le": f <= v,
+             "gt": f > v, "ge": f >= v}[op]
+        return Series._deferred(view, name, e, {name})
+    od = other.__dict__.get("_defer") if isinstance(other, Series) else None
+    if op in ("and", "or") and expr is not None and od is not None and \
+            od[1] is not None and od[0] is view:
+        e = (expr & od[1]) if op == "and" else (expr | od[1])
+        return Series._deferred(view, name if name == od[3] else None, e, used | od[2])
+    return None
 
 
 _install_operators()
