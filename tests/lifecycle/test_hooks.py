@@ -129,3 +129,22 @@ def test_running_groups_events_and_reports_errors():
     assert end.seconds >= 0 and end.name == "p"
     assert start2.run == end2.run != run.id
     assert end2.error.startswith("ZeroDivisionError")
+
+
+def test_artifact_lifecycle_events_in_order(tmp_path):
+    def f(x):
+        return wnp.sqrt(x) + 1.0
+    x = np.arange(23.0)
+    with hooks.listen() as log:
+        weldish.export(f, (np.arange(40.0),), tmp_path / "f.weldish", name="f")
+        pipe = weldish.load(tmp_path / "f.weldish")
+        got = pipe(x)
+    np.testing.assert_allclose(got, np.sqrt(x) + 1.0, rtol=1e-15)
+    names = [e.event for e in log]
+    assert names[:3] == ["export", "load", "run"]
+    assert names[-1] == "run" and "trace" in names and "execute" in names
+    start, end = log[2], log[-1]
+    assert (start.phase, end.phase, start.name, end.name) == ("start", "end", "f", "f")
+    assert all(e.run == start.run for e in log[2:])   # every step inside the call's run
+    assert names.index("trace") < names.index("execute")
+    assert log[0].path == log[1].path == str(tmp_path / "f.weldish")

@@ -176,3 +176,38 @@ def test_mlflow_forwarding(monkeypatch, tmp_path):
     assert calls[2][1]["rows_out"] == 3.0 and calls[3][1] == "weldish_run.json"
     assert calls[3][2][0]["fingerprint"] == tracking.fingerprint(np.ones(3))
     assert os.path.exists(tmp_path / "runs.sqlite")
+
+
+def test_loaded_pipeline_from_eight_threads(tracker, tmp_path):
+    def f(x, df):
+        return x * df["w"] - df["b"]
+    rng = np.random.default_rng(3)
+    example = pd.DataFrame({"w": rng.random(30), "b": rng.random(30)})
+    weldish.export(f, (rng.random(30), example), tmp_path / "f.weldish", name="f",
+                   version="7")
+    pipe = weldish.load(tmp_path / "f.weldish")
+    inputs = [(rng.random(40 + i), pd.DataFrame({"w": rng.random(40 + i),
+                                                  "b": rng.random(40 + i)}))
+              for i in range(8)]
+    results = [None] * 8
+
+    def work(i):
+        results[i] = pipe(*inputs[i])
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for (x, df), got in zip(inputs, results):
+        np.testing.assert_allclose(got, x * df["w"].to_numpy() - df["b"].to_numpy(),
+                                   rtol=1e-15)
+    rows = tracker.store.runs(limit=100)
+    assert len(rows) == 8
+    assert {(r["kind"], r["name"], r["version"], r["status"]) for r in rows} == {
+        ("pipeline", "f", "7", "ok")}
+    assert sorted(r["rows_in"] for r in rows) == list(range(40, 48))
+    assert {r["fingerprint"] for r in rows} == {pipe.fingerprint}
+    for (x, _), got in zip(inputs, results):
+        (made,) = tracking.lineage(tracking.fingerprint(got))
+        assert made["rows_in"] == len(x)
+        assert tracking.fingerprint(x) in {e["fingerprint"] for e in made["inputs"]}
