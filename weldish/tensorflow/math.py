@@ -11,8 +11,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..ir import build
+from ..ir.node import Node
 from ..ir.ops import Op
-from ._tensor import Tensor, as_dtype, elementwise, fmt, match, to_node, wrap
+from ._tensor import Tensor, as_dtype, elementwise, fmt, match, wrap
 from .errors import invalid
 
 
@@ -186,9 +187,10 @@ def divide_no_nan(x, y, name=None):
     """x / y, and 0 where y == 0."""
     a, b = match([x, y], "DivNoNan")
     _float_only(a, "DivNoNan")
-    q = elementwise(Op.DIVIDE, "DivNoNan", a, b)
     zero = build.elementwise(Op.EQUAL, b, c(0, b))
-    return wrap(elementwise(Op.WHERE, "DivNoNan", zero, c(0, a), q))
+    safe = build.elementwise(Op.WHERE, zero, c(1, b), b)   # no division by zero at all
+    q = elementwise(Op.DIVIDE, "DivNoNan", a, safe)
+    return wrap(build.elementwise(Op.WHERE, zero, c(0, a), q))
 
 
 def squared_difference(x, y, name=None):
@@ -308,7 +310,7 @@ def reduce_std(input_tensor, axis=None, keepdims=False, name=None):
 
 
 def _no_bool(x, op):
-    n = to_node(x) if not isinstance(x, Tensor) else x.node
+    n = x if isinstance(x, Node) else match([x], op)[0]
     if n.dtype.kind == "b":
         raise invalid(op, f"Value for attr 'T' of bool is not in the list of allowed "
                           "values (a number type)")
