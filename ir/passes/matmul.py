@@ -61,6 +61,23 @@ class _Columns:
             out = self.memo[key] = self._column(x, k, keep)
         return out
 
+    def expand(self, x):
+        """``x`` with a trailing axis of 1, the axis added where ``x`` is computed (a
+        reshape of a computed value would be a loop boundary)."""
+        key = (x, "expand")
+        out = self.memo.get(key)
+        if out is None:
+            self.budget -= 1
+            if self.budget < 0:
+                raise _TooBig
+            if OPS[x.op].kind == "elementwise" and x.src:
+                out = build.elementwise(x.op, *[s if s.ndim == 0 else self.expand(s)
+                                                for s in x.src], arg=x.arg)
+            else:
+                out = build.reshape(x, x.shape + (1,))
+            self.memo[key] = out
+        return out
+
     def _column(self, x, k, keep):
         d = OPS[x.op]
         last = x.ndim - 1
@@ -71,7 +88,7 @@ class _Columns:
             return out if out.dtype == x.dtype else build.astype(out, x.dtype)
         if x.op is Op.RESHAPE and x.shape == x.src[0].shape + (1,):
             s = x.src[0]
-            return x if keep else s
+            return self.expand(s) if keep else s
         if x.op is Op.CONCATENATE and dict(x.arg)["axis"] == last:
             start = 0
             for s in x.src:
