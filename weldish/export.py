@@ -7,8 +7,9 @@
     pipe = weldish.load("score.weldish")        # in any process: no need for ``score``
     pipe(x2, df2)                               # any number of rows
 
-How. ``fn`` is traced with lazy inputs (``weldish.numpy`` arrays; a DataFrame argument
-becomes a ``Columns`` mapping of lazy columns, an Arrow table likewise), three times, with
+How. ``fn`` is traced with lazy inputs (``weldish.numpy`` arrays; a DataFrame or Arrow
+table argument becomes a ``Columns`` of lazy columns with pandas semantics, see
+``weldish.lifecycle.columns``), three times, with
 inputs of 257, 389 and 523 rows made from the example's rows. The optimized graphs must be
 the same but for numbers that grow linearly with the rows (shapes, slice bounds, counts):
 those are stored as ``k * n + c`` and substituted for each batch at load, so any number of
@@ -44,6 +45,7 @@ from .ir.ops import Op
 from .lazy import LazyArray
 from .lifecycle import hooks
 from .lifecycle import profile as prof
+from .lifecycle.columns import Column, Columns
 from .lifecycle.artifact import (ArtifactError, CallCodec, encode_array, load,
                                  profile_columns, write)
 
@@ -51,84 +53,11 @@ TRACE_ROWS = (257, 389, 523)
 # the module (the package's ``evaluate`` attribute is the function)
 _evaluate = importlib.import_module(".evaluate", __package__)
 
-__all__ = ["ArtifactError", "Columns", "ExportError", "export", "load"]
+__all__ = ["ArtifactError", "Column", "Columns", "ExportError", "export", "load"]
 
 
 class ExportError(ValueError):
     """The function cannot be exported (the message says why and what to change)."""
-
-
-# --- DataFrame arguments while traced ---------------------------------------------------------
-class Columns:
-    """A DataFrame argument while ``export`` traces: its numeric columns as lazy arrays.
-
-    Supports ``df["a"]``, ``df.a``, ``df[["a", "b"]]``, ``df["c"] = ...``, ``assign``,
-    ``len``, ``columns``, ``keys``/``items``, iteration over names and ``in``. Returning
-    one (or a dict of columns) from the function makes the pipeline return a pandas
-    DataFrame. Non-numeric columns raise TypeError when used.
-    """
-
-    def __init__(self, cols: dict, nrows: int, unsupported=None):
-        object.__setattr__(self, "_cols", dict(cols))
-        object.__setattr__(self, "_n", nrows)
-        object.__setattr__(self, "_unsupported", dict(unsupported or {}))
-
-    def _get(self, key):
-        if key in self._cols:
-            return self._cols[key]
-        if key in self._unsupported:
-            raise TypeError(f"column {key!r} has dtype {self._unsupported[key]}: exported "
-                            "pipelines take numeric and boolean columns")
-        raise KeyError(key)
-
-    def __getitem__(self, key):
-        if isinstance(key, list):
-            return Columns({k: self._get(k) for k in key}, self._n)
-        if isinstance(key, LazyArray) and key.dtype == bool and key.ndim == 1:
-            return Columns({k: v[key] for k, v in self._cols.items()}, None)
-        return self._get(key)
-
-    def __setitem__(self, key, value):
-        if not isinstance(value, LazyArray):
-            from . import numpy as wnp
-            value = wnp.full(len(self), value) if np.ndim(value) == 0 else wnp.asarray(value)
-        self._cols[key] = value
-
-    def __getattr__(self, name):
-        cols = object.__getattribute__(self, "_cols")
-        if name in cols:
-            return cols[name]
-        raise AttributeError(f"'Columns' object has no attribute or column {name!r}")
-
-    def assign(self, **new):
-        out = Columns(self._cols, self._n)
-        for k, v in new.items():
-            out[k] = v(out) if callable(v) else v
-        return out
-
-    def __len__(self):
-        if self._n is None:   # filtered: the length is the columns'
-            return len(next(iter(self._cols.values())))
-        return self._n
-
-    @property
-    def columns(self):
-        return list(self._cols)
-
-    def keys(self):
-        return self._cols.keys()
-
-    def items(self):
-        return self._cols.items()
-
-    def __iter__(self):
-        return iter(self._cols)
-
-    def __contains__(self, key):
-        return key in self._cols
-
-    def __repr__(self):
-        return f"<Columns {list(self._cols)} (traced by weldish.export)>"
 
 
 # --- the example inputs --------------------------------------------------------------------
@@ -235,13 +164,27 @@ def _lazy(data: np.ndarray, slot: str, buffers: dict) -> LazyArray:
 
 
 # --- one trace ----------------------------------------------------------------------------
+def _index_leaf(positions, leaves):
+    """The output leaf of a result's row positions (None: every input row, in order)."""
+    if positions is None:
+        return None
+    leaves.append(positions)
+    return {"array": len(leaves) - 1}
+
+
 def _flatten(result, leaves: list, where="the result"):
+    if isinstance(result, Column):
+        return {"series": {"name": result.name, "origin": result.origin,
+                           "values": _flatten(result.values, leaves, where),
+                           "index": _index_leaf(result.positions, leaves)}}
     if isinstance(result, LazyArray):
         leaves.append(result)
         return {"array": len(leaves) - 1}
     if isinstance(result, Columns):
-        return {"frame": [[k, _flatten(v, leaves, f"column {k!r}")]
-                          for k, v in result.items()]}
+        return {"frame": {"columns": [[k, _flatten(c.values, leaves, f"column {k!r}")]
+                                      for k, c in result.items()],
+                          "origin": result._origin,
+                          "index": _index_leaf(result._positions, leaves)}}
     if isinstance(result, (tuple, list)):
         kind = "tuple" if isinstance(result, tuple) else "list"
         return {kind: [_flatten(v, leaves, f"{where}[{i}]") for i, v in enumerate(result)]}
@@ -339,7 +282,7 @@ def _trace(fn, params, n, m, allow_python):
         if p["kind"] == "frame":
             cols = {c: _lazy(_at_rows(v, m, n), f"{p['name']}[{c}]", buffers)
                     for c, v in value.items()}
-            args[p["name"]] = Columns(cols, m, p["unsupported"])
+            args[p["name"]] = Columns.of_arrays(cols, m, p["unsupported"], p["name"])
         else:
             args[p["name"]] = _lazy(_at_rows(value, m, n) if p["rows"] else value,
                                     p["name"], buffers)

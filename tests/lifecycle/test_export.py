@@ -35,7 +35,7 @@ def frame_pipeline(df):
 
 def mixed(x, df):
     """Arrays and a DataFrame sharing the rows."""
-    return (x * df["qty"][:, None]).sum(axis=1) + df["price"]
+    return (x * df["qty"].to_numpy()[:, None]).sum(axis=1) + df["price"]
 
 
 def filtered(df):
@@ -71,8 +71,8 @@ def test_numpy_pipeline_any_rows(tmp_path):
     pipe = weldish.load(tmp_path / "np.weldish", monitor=False)
     assert isinstance(pipe, weldish.Pipeline)
     assert (pipe.name, pipe.version) == ("features", "2")
-    assert str(pipe.signature) == ("(x: float64[n, 3], w: float64[3]) -> float64[n], "
-                                   "float64[], float64[3]")
+    assert str(pipe.signature) == ("(x: float64[n, 3], w: float64[3]) -> (float64[n], "
+                                   "float64[], float64[3])")
     for n in (2, 41, 300):
         x = RNG.normal(size=(n, 3))
         z, m, s = pipe(x, w)
@@ -138,6 +138,37 @@ def test_pandas_and_arrow_inputs(tmp_path):
     x, df = RNG.normal(size=(6, 2)), _frame(6, 6)
     np.testing.assert_allclose(weldish.load(tmp_path / "arrow.weldish")(x, df),
                                (x * df["qty"].to_numpy()[:, None]).sum(axis=1) + df["price"])
+
+
+def pandas_semantics(df):
+    """pandas code where pandas and NumPy differ: NaN-skipping reductions, ddof=1, names,
+    index labels of filtered rows."""
+    clean = df["a"].fillna(0.0) * 2 + df["q"]
+    kept = df[df["q"] > 1]
+    return (clean, kept.assign(b=kept["a"].where(kept["q"] > 2, -1.0)),
+            df["a"].sum(), df["a"].mean(), df["a"].std(), df["q"].var(), df["a"].count(),
+            np.sqrt(df["a"].abs()))
+
+
+def test_pandas_semantics_and_index(tmp_path):
+    def frame(n, seed):
+        rng = np.random.default_rng(seed)
+        a = rng.normal(size=n)
+        a[rng.random(n) < 0.2] = np.nan
+        return pd.DataFrame({"a": a, "q": rng.integers(0, 5, n)},
+                            index=pd.Index(np.arange(n) * 10 + 3, name="id"))
+    weldish.export(pandas_semantics, frame(40, 0), tmp_path / "p.weldish")
+    pipe = weldish.load(tmp_path / "p.weldish", monitor=False)
+    for n in (3, 64):
+        df = frame(n, n)
+        got, expected = pipe(df), pandas_semantics(df)
+        pd.testing.assert_series_equal(got[0], expected[0])
+        pd.testing.assert_frame_equal(got[1], expected[1])
+        for g, e in zip(got[2:7], expected[2:7]):
+            assert type(g) is type(e) and np.isclose(g, e)
+        pd.testing.assert_series_equal(got[7], expected[7])
+    with pytest.raises(weldish.ExportError, match="Series.cumsum is not available"):
+        weldish.export(lambda df: df["a"].cumsum(), frame(9, 0), tmp_path / "c.weldish")
 
 
 def test_bad_inputs_rejected_with_the_signature(tmp_path):
@@ -219,7 +250,9 @@ def test_allowed_python_function_imported_at_load(tmp_path):
 def test_filters_size_what_follows(tmp_path):
     _export_all(tmp_path)
     pipe = weldish.load(tmp_path / "filter.weldish", monitor=False)
-    assert str(pipe.signature).endswith("-> float64[], int64[], float64[count(mask0)]")
+    assert str(pipe.signature) == (
+        "(df: DataFrame[n]{price: float64, qty: int64}) -> {total: float64[], "
+        "rows: int64[], kept: Series 'price' float64[count(mask0)]}")
     assert "== filters" in pipe.explain()
     for n in (1, 9, 200):
         df = _frame(n, n)

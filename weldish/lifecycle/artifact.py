@@ -149,7 +149,9 @@ def format_dim(d) -> str:
 class Signature:
     """What a pipeline takes and returns: ``parameters`` (dicts: ``name``, ``kind``
     "array" | "frame", ``dtype``/``shape`` or ``columns``, ``rows``: whether its leading
-    dimension is the batch's ``n``) and ``outputs`` (dtype and shape per result)."""
+    dimension is the batch's ``n``), ``outputs`` (dtype and shape per computed array,
+    index positions of Series/DataFrame results included) and ``result()`` (the
+    structure the function returns, with its types)."""
 
     def __init__(self, doc: dict):
         self.doc = doc
@@ -167,11 +169,30 @@ class Signature:
             return f"DataFrame[n]{{{cols}}}"
         return f"{np.dtype(p['dtype']).name}[{', '.join(map(format_dim, p['shape']))}]"
 
+    def _type(self, leaf) -> str:
+        o = self.outputs[leaf["array"]]
+        return f"{np.dtype(o['dtype']).name}[{', '.join(map(format_dim, o['shape']))}]"
+
+    def result(self, spec=None) -> str:
+        """The result's structure and types: ``float64[n]``, ``(float64[], int64[3])``,
+        ``Series 'a' float64[n]``, ``DataFrame{a: float64[count(mask0)]}``, ``{k: ...}``."""
+        spec = self.doc["outputs"] if spec is None else spec
+        (kind, body), = spec.items()
+        if kind == "array":
+            return self._type(spec)
+        if kind in ("tuple", "list"):
+            inner = ", ".join(self.result(s) for s in body)
+            return f"({inner})" if kind == "tuple" else f"[{inner}]"
+        if kind == "dict":
+            return "{" + ", ".join(f"{k}: {self.result(s)}" for k, s in body) + "}"
+        if kind == "series":
+            return f"Series {body['name']!r} {self._type(body['values'])}"
+        return "DataFrame{" + ", ".join(f"{k}: {self._type(s)}"
+                                        for k, s in body["columns"]) + "}"
+
     def __str__(self):
         params = ", ".join(f"{p['name']}: {self.describe(p)}" for p in self.parameters)
-        outs = ", ".join(f"{np.dtype(o['dtype']).name}[{', '.join(map(format_dim, o['shape']))}]"
-                         for o in self.outputs)
-        return f"({params}) -> {outs}"
+        return f"({params}) -> {self.result()}"
 
     def __repr__(self):
         return f"<Signature {self}>"

@@ -235,10 +235,10 @@ class Pipeline:
                 drift = self.monitor.check(profile_columns(self._params, values),
                                            pipeline=self.name, stacklevel=3)
             outputs = self.run(slots, n)
-            result = self._result(self._outspec, outputs)
+            given = self._bind.bind(*args, **kwargs).arguments
+            result = self._result(self._outspec, outputs, given, n)
             if hooks.SUBSCRIBERS:   # lineage: paid only when someone records it
                 from .tracking import describe
-                given = self._bind.bind(*args, **kwargs).arguments
                 if isinstance(result, (tuple, list)):
                     out, labels = list(result), [str(i) for i in range(len(result))]
                 elif isinstance(result, dict):
@@ -253,21 +253,36 @@ class Pipeline:
                     drift=[f"{d['column']}:{d['statistic']}" for d in drift])
         return result
 
-    def _result(self, spec, values):
+    def _result(self, spec, values, given, n):
+        """The function's result rebuilt from the output values; a Series/DataFrame gets
+        the index labels of its rows in the input frame it came from."""
         (kind, body), = spec.items()
         if kind == "array":
             v = values[body]
             return v[()] if v.ndim == 0 else v
-        if kind == "tuple":
-            return tuple(self._result(s, values) for s in body)
-        if kind == "list":
-            return [self._result(s, values) for s in body]
+        if kind in ("tuple", "list"):
+            out = [self._result(s, values, given, n) for s in body]
+            return tuple(out) if kind == "tuple" else out
         if kind == "dict":
-            return {k: self._result(s, values) for k, s in body}
-        if kind == "frame":
+            return {k: self._result(s, values, given, n) for k, s in body}
+        if kind in ("series", "frame"):
             import pandas as pd
-            return pd.DataFrame({k: self._result(s, values) for k, s in body})
+            index = self._index(body, values, given, n)
+            if kind == "series":
+                return pd.Series(values[body["values"]["array"]], index=index,
+                                 name=body["name"])
+            return pd.DataFrame({k: values[s["array"]] for k, s in body["columns"]},
+                                index=index)
         raise ArtifactError(f"unknown output kind {kind!r}")
+
+    @staticmethod
+    def _index(body, values, given, n):
+        import pandas as pd
+        frame = given.get(body["origin"])
+        labels = frame.index if isinstance(frame, pd.DataFrame) else pd.RangeIndex(n)
+        if body["index"] is None:
+            return labels
+        return labels.take(values[body["index"]["array"]])
 
     # -- describing ----------------------------------------------------------------------
     def explain(self, n: int | None = None, show: bool = False) -> str:
