@@ -45,9 +45,15 @@ from .ir.ops import Op
 from .lazy import LazyArray
 from .lifecycle import hooks
 from .lifecycle import profile as prof
+from .lifecycle.artifact import (
+    ArtifactError,
+    CallCodec,
+    encode_array,
+    load,
+    profile_columns,
+    write,
+)
 from .lifecycle.columns import Column, Columns
-from .lifecycle.artifact import (ArtifactError, CallCodec, encode_array, load,
-                                 profile_columns, write)
 
 TRACE_ROWS = (257, 389, 523)
 # the module (the package's ``evaluate`` attribute is the function)
@@ -65,10 +71,10 @@ def _frame_columns(name, value):
     """(kind source, {column: ndarray}, {column: dtype} unsupported) of a frame value."""
     if hasattr(value, "column_names") and hasattr(value, "column"):   # pyarrow Table
         source, names = "arrow", list(value.column_names)
-        get = lambda c: value.column(c).to_numpy()   # noqa: E731
+        get = lambda c: value.column(c).to_numpy()
     else:
         source, names = "pandas", list(value.columns)
-        get = lambda c: value[c].to_numpy()   # noqa: E731
+        get = lambda c: value[c].to_numpy()
     cols, unsupported = {}, {}
     for c in names:
         if not isinstance(c, str):
@@ -125,7 +131,7 @@ def _describe(fn, example_inputs, static):
             continue
         if mod.startswith("pandas") and hasattr(value, "to_numpy"):   # a Series
             value = value.to_numpy()
-        if isinstance(value, LazyArray) or isinstance(value, np.generic):
+        if isinstance(value, (LazyArray, np.generic)):
             value = np.asarray(value)
         if not isinstance(value, np.ndarray):
             raise TypeError(f"export: argument {name!r} is a {type(value).__name__}; "
@@ -441,7 +447,7 @@ def export(fn, example_inputs, path, name: str | None = None, version: str = "1"
             traces.append(_trace(fn, params, n, m, allow_python))
         except ExportError:
             raise
-        except Exception as e:  # noqa: BLE001 - reported with the size that broke it
+        except Exception as e:
             raise ExportError(f"{name} fails when traced with {m} rows (made of the "
                               f"example's rows): {type(e).__name__}: {e}; an exported "
                               "pipeline must work for any number of rows") from e

@@ -54,7 +54,7 @@ class Column(LazyArray):
     ``positions`` (a lazy int64 array of the input rows it holds, None: all rows in order)
     and ``origin`` (the argument it comes from). ndarray methods whose pandas namesakes
     differ (cumsum, argmax, ...) are not available."""
-    __slots__ = ("name", "positions", "origin")
+    __slots__ = ("name", "origin", "positions")
     __array_priority__ = 300
 
     def __init__(self, values, name=None, positions=None, origin=None):
@@ -204,10 +204,13 @@ def _operators():
         setattr(Column, f"__{name}__", binary(op, False))
         if name not in ("eq", "ne", "lt", "le", "gt", "ge"):
             setattr(Column, f"__r{name}__", binary(op, True))
+    def unary(op):
+        def method(self):
+            return self._like(op(self.values), self.name)
+        return method
+
     for name in ("neg", "pos", "invert", "abs"):
-        op = getattr(operator, name)
-        setattr(Column, f"__{name}__",
-                (lambda op: lambda self: self._like(op(self.values), self.name))(op))
+        setattr(Column, f"__{name}__", unary(getattr(operator, name)))
     for name in _REDUCTIONS:
         setattr(Column, name, _reduction(name))
     # ndarray methods a Series lacks or means otherwise: not silently NumPy's

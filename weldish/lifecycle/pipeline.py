@@ -25,10 +25,21 @@ import numpy as np
 from ..ir import dtypes as dt
 from . import hooks
 from . import profile as prof
-from .artifact import (ArtifactError, CallCodec, Signature, SizeCache, at_rows,
-                       bind_signature, check_sizes, decode_array, format_dim, graph_nodes,
-                       profile_columns)
+from .artifact import (
+    ArtifactError,
+    CallCodec,
+    Signature,
+    SizeCache,
+    at_rows,
+    bind_signature,
+    check_sizes,
+    decode_array,
+    format_dim,
+    graph_nodes,
+    profile_columns,
+)
 from .monitoring import Monitor
+
 
 def _ndarray(name, value):
     """An argument as a NumPy array (pandas Series, lazy arrays, lists accepted)."""
@@ -294,12 +305,12 @@ class Pipeline:
         roots = self.graph(n)
         names = [f"out{i}" for i in range(len(roots))]
         rows = self.signature.example_rows if n is None else n
-        lines = [f"pipeline {self.name!r} version {self.version!r} (exported by weldish "
-                 f"{self.weldish_version}, sha256 {self.fingerprint[:16]}...)",
+        lines = [(f"pipeline {self.name!r} version {self.version!r} (exported by weldish "
+                  f"{self.weldish_version}, sha256 {self.fingerprint[:16]}...)"),
                  f"signature: {self.signature}"]
         if self._masks:
-            lines += [f"== filters: boolean masks computed first, for n = {rows} rows "
-                      "(each mask's count of True values sizes what it filters)",
+            lines += [(f"== filters: boolean masks computed first, for n = {rows} rows "
+                       "(each mask's count of True values sizes what it filters)"),
                       format_graph(self.graph(n, masks=True),
                                    [f"mask{j}" for j in range(len(self._masks))])]
         lines += [f"== graph for n = {rows} rows"
