@@ -9,7 +9,9 @@ kept; count in int64; min/max/first/last keep the dtype; NaN skipped when ``skip
 The oracle below is NumPy (``ufunc.at`` scatters). The decompositions rewrite every form
 into the few that backends lower (a sum or product with no NaN skipping, a NaN-skipping
 min/max) plus elementwise ops that fuse into the same loop: mean = sum / count, count =
-a sum of ``x == x``, var = the sum of squared deviations from the group means.
+a sum of ``x == x``, var = the sum of squared deviations from the group means (read back
+at each row by a gather), first/last = the value at the smallest/largest row number of
+the group (a segment min/max of row numbers, then a gather).
 """
 from __future__ import annotations
 
@@ -213,5 +215,24 @@ def decomposition(how: str):
                 if how == "std":
                     mean = _ew("sqrt", mean)
             return mean if mean.dtype == node.dtype else b.astype(mean, node.dtype)
-        return None   # first, last: the oracle
+        return _first_or_last(how, x, codes, node, skipna and floats)
     return decompose
+
+
+def _first_or_last(how, x, codes, node, skip_nan):
+    """The value at the group's first (last) row (with a value, when skipping NaN): the
+    smallest (largest) row number per group, a segment min (max), then a gather; NaN for
+    a group without such a row."""
+    b = _b()
+    n = x.shape[0]
+    if n == 0:
+        return None   # nothing to gather from: the oracle
+    rows = b.arange(n)
+    none = n if how == "first" else -1
+    if skip_nan:
+        rows = _ew("where", _ew("isnan", x), b.const(none, dtype=rows.dtype), rows)
+    at = _seg("min" if how == "first" else "max", rows, codes, node, skipna=True)
+    found = _ew("logical_and", _ew("greater_equal", at, b.const(0)),
+                _ew("less", at, b.const(n)))
+    value = b.take(x, _ew("where", found, at, b.const(0)), axis=0)
+    return _nan_if(_ew("logical_not", found), value) if value.dtype.kind == "f" else value

@@ -77,28 +77,14 @@ def _hash_codes(keys, valid):
 
 
 @njit(nogil=True, cache=False)
-def _range_codes(keys, valid, lo, span, sort):
-    """``_hash_codes`` for keys within [lo, lo + span): a direct table instead of hashing.
-    ``sort``: codes numbered in key order (the table is marked first, then numbered)."""
+def _range_codes(keys, valid, lo, span):
+    """``_hash_codes`` for keys within [lo, lo + span): a direct table instead of hashing."""
     table = np.full(span, -1, np.int64)
     n = keys.shape[0]
     check = valid.shape[0] > 0
     codes = np.empty(n, np.int64)
-    count = 0
-    if sort:
-        for i in range(n):
-            if not check or valid[i]:
-                table[keys[i] - lo] = 0
-        uniq = np.empty(span, np.int64)
-        for t in range(span):
-            if table[t] == 0:
-                table[t] = count
-                uniq[count] = lo + t
-                count += 1
-        for i in range(n):
-            codes[i] = table[keys[i] - lo] if not check or valid[i] else -1
-        return codes, uniq[:count].copy()
     uniq = np.empty(min(span, n), np.int64)
+    count = 0
     for i in range(n):
         if check and not valid[i]:
             codes[i] = -1
@@ -112,6 +98,51 @@ def _range_codes(keys, valid, lo, span, sort):
             count += 1
         codes[i] = c
     return codes, uniq[:count].copy()
+
+
+@njit(nogil=True, cache=False)
+def _bounds(keys, valid):
+    """(smallest, largest, how many) of the valid keys: one pass."""
+    check = valid.shape[0] > 0
+    lo, hi, count = np.iinfo(np.int64).max, np.iinfo(np.int64).min, 0
+    for i in range(keys.shape[0]):
+        if check and not valid[i]:
+            continue
+        k = keys[i]
+        lo = min(lo, k)
+        hi = max(hi, k)
+        count += 1
+    return lo, hi, count
+
+
+@njit(nogil=True, cache=False)
+def _range_mark(keys, valid, lo, table):
+    """table[key - lo] = 0 for each valid key (threads marking one table write the same
+    value: the result does not depend on their order)."""
+    check = valid.shape[0] > 0
+    for i in range(keys.shape[0]):
+        if not check or valid[i]:
+            table[keys[i] - lo] = 0
+
+
+@njit(nogil=True, cache=False)
+def _range_number(table, lo):
+    """Marked slots numbered in key order; returns the keys in that order."""
+    uniq = np.empty(table.shape[0], np.int64)
+    count = 0
+    for t in range(table.shape[0]):
+        if table[t] == 0:
+            table[t] = count
+            uniq[count] = lo + t
+            count += 1
+    return uniq[:count].copy()
+
+
+@njit(nogil=True, cache=False)
+def _range_lookup(keys, valid, lo, table, out):
+    check = valid.shape[0] > 0
+    for i in range(keys.shape[0]):
+        out[i] = table[keys[i] - lo] if not check or valid[i] else -1
 
 
 @njit(nogil=True, cache=False)
@@ -207,19 +238,58 @@ def _outer(order, lstarts, lrows, rstarts, rrows):
 def _int_codes(keys, valid, sort):
     """Codes of int64 keys (-1 where not ``valid``; an empty ``valid``: all are), numbered
     in key order (``sort``) or by first appearance, and each code's key. A direct table
-    for a compact range, else the hash table."""
-    if keys.shape[0] == 0:
+    for a compact range (sorted: marked and looked up by row chunks on threads), else
+    the hash table."""
+    n = keys.shape[0]
+    if n == 0:
         return np.empty(0, np.int64), np.empty(0, np.int64)
-    present = keys[valid] if valid.shape[0] else keys
-    if present.size:
-        lo, hi = int(present.min()), int(present.max())
-        if hi - lo < max(4 * keys.shape[0], 1 << 16) and hi - lo < (1 << 26):
-            return _range_codes(keys, valid, lo, hi - lo + 1, sort)
+    chunks = _chunks(n)
+    parts = _on_threads(_bounds, [(keys[a:b], valid[a:b] if valid.shape[0] else valid)
+                                  for a, b in chunks])
+    count = sum(p[2] for p in parts)
+    lo = min(p[0] for p in parts if p[2]) if count else 0
+    hi = max(p[1] for p in parts if p[2]) if count else 0
+    if hi - lo < max(4 * n, 1 << 16) and hi - lo < (1 << 26):
+        if not sort:
+            return _range_codes(keys, valid, lo, hi - lo + 1)
+        table = np.full(hi - lo + 1, -1, np.int64)
+        pieces = [(keys[a:b], valid[a:b] if valid.shape[0] else valid) for a, b in chunks]
+        _on_threads(_range_mark, [p + (lo, table) for p in pieces])
+        uniques = _range_number(table, lo)
+        codes = np.empty(n, np.int64)
+        _on_threads(_range_lookup, [p + (lo, table, codes[a:b])
+                                    for p, (a, b) in zip(pieces, chunks)])
+        return codes, uniques
     codes, uniques = _hash_codes(keys, valid)
     if sort:
         order = np.argsort(uniques, kind="stable")
         codes, uniques = _remap(codes, _ranks(order)), uniques[order]
     return codes, uniques
+
+
+_PARALLEL_ROWS = 1 << 17   # below this, one thread (handing off costs more)
+_pools: dict = {}
+
+
+def _chunks(n):
+    """Row ranges, one per thread of ``weldish.config(num_threads=...)``."""
+    from .config import SETTINGS
+    k = max(1, min(SETTINGS.num_threads, n // _PARALLEL_ROWS))
+    bounds = [n * i // k for i in range(k + 1)]
+    return list(zip(bounds[:-1], bounds[1:]))
+
+
+def _on_threads(fn, arguments):
+    """``[fn(*a) for a in arguments]``, on a thread pool when there are several (the
+    compiled functions release the GIL)."""
+    if len(arguments) == 1:
+        return [fn(*arguments[0])]
+    pool = _pools.get(len(arguments))
+    if pool is None:
+        from concurrent.futures import ThreadPoolExecutor
+        pool = _pools.setdefault(len(arguments), ThreadPoolExecutor(
+            len(arguments), thread_name_prefix="weldish-relational"))
+    return [f.result() for f in [pool.submit(fn, *a) for a in arguments]]
 
 
 def _ranks(order):
@@ -389,10 +459,17 @@ def segment_reduce(values, codes, ngroups: int, how: str, skipna: bool = True, d
     lazy expression: it is fused into the reduction's loop. Result: a lazy array of
     ``ngroups`` values. Signed/unsigned integer sums are int64/uint64 (pandas narrows a
     small integer dtype back when the sums fit: data-dependent, left to the caller).
+    Raises NotImplementedError for min_count > 1 with non-float values (the caller falls
+    back to pandas).
     """
     if how not in SEGMENT_HOWS:
         raise ValueError(f"unknown segment reduction {how!r}; known: {sorted(SEGMENT_HOWS)}")
     v, c = to_node(values), to_node(codes)
+    if how in ("sum", "prod") and min_count > 1 and v.dtype.kind != "f":
+        # pandas answers float64 with NaN only if some group has fewer values: the dtype
+        # depends on the data, which a lazy result cannot
+        raise NotImplementedError("min_count > 1 of non-float values (pandas' result "
+                                  "dtype depends on the data)")
     if how == "size":   # rows per group: a count of values that are never missing
         how, v = "count", c
     return LazyArray(build.segment(Op[f"SEGMENT_{how.upper()}"], v, c, int(ngroups),
