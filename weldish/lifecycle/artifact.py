@@ -334,7 +334,7 @@ def check_sizes(roots, n: int):
 class SizeCache:
     """Per-size facts a pipeline computes once (checked sizes), thread-safe."""
 
-    def __init__(self, limit: int = 64):
+    def __init__(self, limit: int = 128):
         self.limit, self.items, self.lock = limit, {}, threading.Lock()
 
     def get(self, n, make):

@@ -18,6 +18,7 @@ tracker (``weldish.lifecycle.tracking``) records one row per call.
 """
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping
 
 import numpy as np
@@ -39,6 +40,9 @@ from .artifact import (
     profile_columns,
 )
 from .monitoring import Monitor
+
+# the module (the package's ``evaluate`` attribute is the function)
+_evaluate = importlib.import_module("..evaluate", __package__)
 
 
 def _ndarray(name, value):
@@ -210,32 +214,65 @@ class Pipeline:
         placeholder inputs (no data; filters keep every row): for printing and drawing
         (``weldish.ir.printer``). ``masks``: the filters' mask nodes instead."""
         n = int(self.signature.example_rows if n is None else n)
-        arrays = dict(self._constants)
+        arrays = self._placeholders(n)
         docs = self._masks if masks else [self._content["graph"]]
+        return [r for doc in docs for r in graph_nodes(doc, n, arrays, self._codec(n))]
+
+    def _placeholders(self, n: int) -> dict:
+        """Arrays for every input slot at ``n`` rows: the constants, and data-less
+        stand-ins for arguments and masks (shapes as a filter keeping every row)."""
+        arrays = dict(self._constants)
         for doc in [*self._masks, self._content["graph"]]:
             for spec in at_rows(doc["inputs"], n):
                 if spec["name"] not in arrays:
                     arrays[spec["name"]] = dt.stand_in(np.dtype(spec["dtype"]),
                                                        spec["shape"])
-        return [r for doc in docs for r in graph_nodes(doc, n, arrays, self._codec(n))]
+        return arrays
+
+    def _program(self, template, n: int, counts: list):
+        """(prepared program, its input slots in binding order, root -> distinct root
+        positions) for ``template`` at these sizes, made once per sizes and backend; None
+        for a graph of annotated calls (run by ``weldish.evaluate``'s split stages)."""
+        from ..config import SETTINGS
+        key = ("program", id(template), n, tuple(counts), SETTINGS.backend,
+               _evaluate.GENERATION)
+
+        def make(_):
+            arrays = self._placeholders(n)
+            roots = graph_nodes(template, n, arrays, self._codec(n, counts), counts)
+            if self._codec_calls:
+                return None
+            distinct = list(dict.fromkeys(roots))
+            prepared, inputs = _evaluate.program_for(distinct)
+            return (prepared, [dict(i.arg)["buffer"].name for i in inputs],
+                    [distinct.index(r) for r in roots])
+        return self._sizes.get(key, make)
+
+    def _values(self, template, n, arrays, counts) -> list:
+        """The values of ``template``'s outputs over ``arrays``."""
+        program = self._program(template, n, counts)
+        if program is None:
+            roots = graph_nodes(template, n, arrays, self._codec(n, counts), counts)
+            distinct = list(dict.fromkeys(roots))
+            values = _evaluate.run_nodes(distinct)
+            positions = [distinct.index(r) for r in roots]
+        else:
+            prepared, slots, positions = program
+            values = _evaluate.run_program(prepared, [arrays[s] for s in slots])
+        out = [values[i] for i in positions]
+        # one value per output: a root listed twice is handed out as two arrays
+        return [v.copy() if any(v is w for w in out[:i]) else v for i, v in enumerate(out)]
 
     def run(self, slots: dict, n: int) -> list:
         """The output values for validated inputs ({slot: array}) of ``n`` rows: the
         filters' masks first (their counts size what follows), then the outputs."""
-        from ..evaluate import run_nodes
         self._checked(n)
         arrays, counts = {**self._constants, **slots}, []
         for j, doc in enumerate(self._masks):
-            (mask,) = graph_nodes(doc, n, arrays, self._codec(n, counts), counts)
-            value = arrays[f"mask{j}"] = run_nodes([mask])[0]
+            (value,) = self._values(doc, n, arrays, counts)
+            arrays[f"mask{j}"] = value
             counts.append(int(np.count_nonzero(value)))
-        roots = graph_nodes(self._content["graph"], n, arrays, self._codec(n, counts),
-                            counts)
-        distinct = list(dict.fromkeys(roots))
-        values = dict(zip(distinct, run_nodes(distinct)))
-        out = [values[r] for r in roots]
-        # one value per output: a root listed twice is handed out as two arrays
-        return [v.copy() if any(v is w for w in out[:i]) else v for i, v in enumerate(out)]
+        return self._values(self._content["graph"], n, arrays, counts)
 
     def __call__(self, *args, **kwargs):
         slots, values, n = self.bind(args, kwargs)
