@@ -38,13 +38,14 @@ def _scale(a) -> float:
     return float(finite.max()) if finite.size else 0.0
 
 
-def demo(n: int = 1_000_000, repeat: int = 3, out=sys.stdout, results=None) -> int:
+def demo(n: int = 1_000_000, repeat: int = 3, out=None, results=None) -> int:
     """NumPy pipelines run eagerly and through weldish: agreement, graph, timings.
     ``results``: a list that gets (workload, numpy s, weldish s, agree) per workload."""
-    from weldish.lifecycle.console import Progress
     import weldish
     import weldish.numpy as wnp
     from weldish import workloads
+    from weldish.lifecycle.console import Progress
+    out = sys.stdout if out is None else out
 
     progress = Progress(len(workloads.WORKLOADS), "demo", "workloads")
 
@@ -100,10 +101,10 @@ def _tracker(enabled: bool = True):
     return tracking.ensure()
 
 
-def _recorded(tracker, run, err=sys.stderr):
+def _recorded(tracker, run):
     if tracker is not None and run is not None:
         print(f"run {run.id[:12]} recorded in {tracker.store.path} "
-              f"(weldish runs show {run.id[:12]})", file=err)
+              f"(weldish runs show {run.id[:12]})", file=sys.stderr)
 
 
 def cmd_demo(args) -> int:
@@ -187,11 +188,11 @@ def _show_run(r, out):
               ("version", r["version"]), ("pipeline fingerprint", r["fingerprint"]),
               ("status", r["status"] + (f": {r['error']}" if r["error"] else "")),
               ("started", _when(r["started"])), ("seconds", r["seconds"]),
-              ("rows in / out", f"{r['rows_in']} / {r['rows_out']}"),
+              ("rows in / out", f"{_count(r['rows_in'])} / {_count(r['rows_out'])}"),
               ("bytes in / out", f"{size(r['bytes_in'])} / {size(r['bytes_out'])}"),
               ("steps (seconds)", f"{r['steps']} ({r['execute_seconds'] or 0:.4f})"),
-              ("kernels compiled (seconds)", f"{r['compiles']} "
-                                             f"({r['compile_seconds'] or 0:.4f})"),
+              ("kernels compiled (seconds)",
+               f"{r['compiles']} ({r['compile_seconds'] or 0:.4f})"),
               ("kernel cache hits", r["cache_hits"]), ("fallbacks", r["fallbacks"]),
               ("nested runs", r["nested"]),
               ("host / pid", f"{r['host']} / {r['pid']}"),
@@ -206,6 +207,10 @@ def _show_run(r, out):
             print(table([(e["label"], e["fingerprint"], e["rows"], size(e["bytes"]))
                          for e in entries], ["label", "fingerprint", "rows", "bytes"],
                         ["<", "<", ">", ">"]), file=out)
+
+
+def _count(n) -> str:
+    return "" if n is None else f"{n:,}"
 
 
 def _short(v, limit=200) -> str:
@@ -377,6 +382,9 @@ def main(argv=None) -> int:
     except CliError as e:
         print(f"weldish {args.command}: error: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:   # `weldish inspect ... | head`: the reader left, not an error
+        sys.stdout = open(os.devnull, "w")  # (no second error when Python flushes at exit)
+        return 0
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as e:
         # an artifact, input or pipeline error: its message is the report
         name = type(e).__name__

@@ -55,17 +55,31 @@ def expected(data):
     return np.exp(data.x * data.w) + data.b, data.x * 2.0
 
 
-def test_run_files_then_runs_table_show_and_lineage(files):
+def in_process(*args, expect=0, capsys):
+    """``weldish ARGS`` run in this process (cheaper than a subprocess): (stdout, stderr)."""
+    assert cli.main([str(a) for a in args]) == expect
+    captured = capsys.readouterr()
+    return captured.out, captured.err
+
+
+def test_run_files_then_runs_table_show_and_lineage(files, monkeypatch, capsys):
     d, data = files
     db = d / "runs.sqlite"
     y0, y1 = expected(data)
-    ids = []
-    for src, out in (("in.parquet", "out.parquet"), ("in.csv", "out.csv")):
-        done = weldish_cli("run", d / "score.weldish", "--input", d / src, "--output",
-                           d / out, "--batch-rows", 100, env_db=db)
-        assert re.search(r"rows in / out\s+250 / 250", done.stdout)
-        assert re.search(r"batches\s+3", done.stdout)
-        ids.append(re.search(r"run (\w+) recorded", done.stderr).group(1))
+    done = weldish_cli("run", d / "score.weldish", "--input", d / "in.parquet", "--output",
+                       d / "out.parquet", "--batch-rows", 100, env_db=db)
+    assert re.search(r"rows in / out\s+250 / 250", done.stdout)
+    assert re.search(r"batches\s+3", done.stdout)
+    ids = [re.search(r"run (\w+) recorded", done.stderr).group(1)]
+    monkeypatch.setenv("WELDISH_TRACKING_DB", str(db))
+    from weldish.lifecycle import tracking
+    try:
+        out, err = in_process("run", d / "score.weldish", "--input", d / "in.csv",
+                              "--output", d / "out.csv", "--batch-rows", 100, capsys=capsys)
+    finally:
+        tracking.disable()
+    assert re.search(r"batches\s+3", out)
+    ids.append(re.search(r"run (\w+) recorded", err).group(1))
     for got in (pd.read_parquet(d / "out.parquet"), pd.read_csv(d / "out.csv")):
         assert list(got.columns) == ["out0", "out1"]
         np.testing.assert_allclose(got.out0, y0, rtol=1e-12)
@@ -74,34 +88,35 @@ def test_run_files_then_runs_table_show_and_lineage(files):
     assert "2 latest of 2 runs" in listed
     lines = [ln for ln in listed.splitlines() if ln.startswith(tuple(ids))]
     assert len(lines) == 2 and all("cli-run  score  2" in ln for ln in lines)
-    shown = weldish_cli("runs", "show", ids[0], env_db=db).stdout
+    shown, _ = in_process("runs", "show", ids[0], capsys=capsys)
     assert re.search(r"nested runs\s+3", shown) and re.search(r"status\s+ok", shown)
     assert "in.parquet" in shown and "out.parquet" in shown
-    lineage = weldish_cli("runs", "lineage", d / "out.csv", env_db=db).stdout
+    lineage, _ = in_process("runs", "lineage", d / "out.csv", capsys=capsys)
     assert lineage.startswith(f"run {ids[1]} cli-run score 2") and "in.csv" in lineage
-    missing = weldish_cli("runs", "show", "nosuchrun", env_db=db, expect=2)
-    assert "no tracked run 'nosuchrun'" in missing.stderr
+    _, err = in_process("runs", "show", "nosuchrun", expect=2, capsys=capsys)
+    assert "no tracked run 'nosuchrun'" in err
 
 
-def test_inspect_and_explain(files):
+def test_inspect_and_explain(files, monkeypatch, capsys):
     d, _ = files
     db = d / "runs2.sqlite"
     shown = weldish_cli("inspect", d / "score.weldish", env_db=db).stdout
     assert re.search(r"pipeline\s+score", shown) and re.search(r"version\s+2", shown)
     assert re.search(r"df\s+frame\s+DataFrame\[n\]\{w: float64, b: float64\}", shown)
     assert "== kernels" in shown and "== profile of the example inputs" in shown
-    weldish_cli("explain", d / "score.weldish", "--format", "dot", "-o", d / "plan.dot",
-                "--rows", 1000, env_db=db)
+    in_process("explain", d / "score.weldish", "--format", "dot", "-o", d / "plan.dot",
+               "--rows", 1000, capsys=capsys)
     dot = (d / "plan.dot").read_text()
     assert dot.startswith("digraph weldish {") and dot.rstrip().endswith("}")
     assert "float64[1000]" in dot and "out0: float64[1000]" in dot and "-> o1;" in dot
-    no_dot = weldish_cli("explain", d / "score.weldish", "--format", "svg", env_db=db,
-                         expect=2, path=os.path.dirname(sys.executable))
-    assert "Graphviz" in no_dot.stderr and no_dot.stdout == ""
     if shutil.which("dot"):
-        svg = weldish_cli("explain", d / "score.weldish", "--format", "svg",
-                          env_db=db).stdout
+        svg, _ = in_process("explain", d / "score.weldish", "--format", "svg",
+                            capsys=capsys)
         assert "<svg" in svg and "kernel" in svg
+    monkeypatch.setenv("PATH", os.path.dirname(sys.executable))
+    out, err = in_process("explain", d / "score.weldish", "--format", "svg", expect=2,
+                          capsys=capsys)
+    assert "Graphviz" in err and out == ""
     assert not db.exists()   # nothing ran: nothing recorded
 
 
@@ -132,12 +147,12 @@ def test_run_errors_and_whole_input(files, tmp_path, capsys, monkeypatch):
     assert "no runs recorded yet" in capsys.readouterr().out
 
 
-def test_demo_records_its_run(tmp_path):
+def test_demo_records_its_run(tmp_path, capsys):
     db = tmp_path / "runs.sqlite"
     done = weldish_cli("demo", "--n", 2000, "--repeat", 1, env_db=db)
     assert "haversine" in done.stdout and " NO" not in done.stdout
     run_id = re.search(r"run (\w+) recorded in", done.stdout).group(1)
-    shown = weldish_cli("runs", "show", run_id, env_db=db).stdout
+    shown, _ = in_process("runs", "show", run_id, "--db", db, capsys=capsys)
     assert re.search(r"kind\s+demo", shown) and re.search(r"agree\s+True", shown)
     assert re.search(r"kernels compiled \(seconds\)\s+\d+", shown)
 

@@ -142,9 +142,10 @@ def test_artifact_lifecycle_events_in_order(tmp_path):
     np.testing.assert_allclose(got, np.sqrt(x) + 1.0, rtol=1e-15)
     names = [e.event for e in log]
     assert names[:3] == ["export", "load", "run"]
-    assert names[-1] == "run" and "trace" in names and "execute" in names
+    assert names[-1] == "run" and "compile" in names and "execute" in names
     start, end = log[2], log[-1]
     assert (start.phase, end.phase, start.name, end.name) == ("start", "end", "f", "f")
     assert all(e.run == start.run for e in log[2:])   # every step inside the call's run
-    assert names.index("trace") < names.index("execute")
+    assert names.index("compile") < names.index("execute")
+    assert end.rows_in == 23 and end.error is None
     assert log[0].path == log[1].path == str(tmp_path / "f.weldish")

@@ -24,7 +24,6 @@ import os
 import socket
 import sqlite3
 import threading
-import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -232,8 +231,8 @@ class Store:
             "SELECT role, label, fingerprint, rows, bytes FROM lineage WHERE run_id = ? "
             "ORDER BY role, position", [run["id"]]).fetchall()
         for role in ("input", "output"):
-            run[f"{role}s"] = [dict(label=e["label"], fingerprint=e["fingerprint"],
-                                    rows=e["rows"], bytes=e["bytes"])
+            run[f"{role}s"] = [{"label": e["label"], "fingerprint": e["fingerprint"],
+                                "rows": e["rows"], "bytes": e["bytes"]}
                                for e in entries if e["role"] == role]
         return run
 
