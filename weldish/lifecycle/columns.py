@@ -30,7 +30,8 @@ _SUPPORTED = sorted([*_REDUCTIONS, "count", "any", "all", "abs", "round", "clip"
                      "ndim"])
 
 
-_KEEP = {"node", "dtype", "shape", "ndim", "size", "itemsize", "nbytes"}
+_BLOCKED = ("cumsum", "cumprod", "argmin", "argmax", "ptp", "nonzero", "compress", "choose",
+            "item", "tolist", "numpy", "searchsorted", "repeat", "take")
 
 
 def _wnp():
@@ -53,7 +54,7 @@ class Column(LazyArray):
     NumPy's semantics) whose pandas methods have pandas' semantics; ``name``,
     ``positions`` (a lazy int64 array of the input rows it holds, None: all rows in order)
     and ``origin`` (the argument it comes from). ndarray methods whose pandas namesakes
-    differ (cumsum, argmax, ...) are not available."""
+    differ (cumsum, argmax, take, ...) are not available."""
     __slots__ = ("name", "origin", "positions")
     __array_priority__ = 300
 
@@ -213,11 +214,10 @@ def _operators():
         setattr(Column, f"__{name}__", unary(getattr(operator, name)))
     for name in _REDUCTIONS:
         setattr(Column, name, _reduction(name))
-    # ndarray methods a Series lacks or means otherwise: not silently NumPy's
-    own = set(vars(Column))
-    for name in dir(LazyArray):
-        if not name.startswith("_") and name not in own and name not in _KEEP:
-            setattr(Column, name, _unavailable(name))
+    # ndarray methods whose pandas namesakes mean otherwise (NaN skipping, labels) or
+    # that read values: not silently NumPy's (the others, which pandas lacks, stay)
+    for name in _BLOCKED:
+        setattr(Column, name, _unavailable(name))
 
 
 def _unavailable(name):
