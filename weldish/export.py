@@ -1,7 +1,8 @@
 """``weldish.export``: a NumPy/pandas function as one artifact file ``weldish.load`` runs.
 
     def score(x, df):
-        return (x * df["w"][:, None]).sum(axis=1) + df["b"]
+        kept = df[df["qty"] > 0]                       # filters are fine
+        return (x @ w).sum(), kept["price"].fillna(0) * kept["qty"]
 
     weldish.export(score, (x, df), "score.weldish", name="score", version="1")
     pipe = weldish.load("score.weldish")        # in any process: no need for ``score``
@@ -9,22 +10,26 @@
 
 How. ``fn`` is traced with lazy inputs (``weldish.numpy`` arrays; a DataFrame or Arrow
 table argument becomes a ``Columns`` of lazy columns with pandas semantics, see
-``weldish.lifecycle.columns``), three times, with
-inputs of 257, 389 and 523 rows made from the example's rows. The optimized graphs must be
-the same but for numbers that grow linearly with the rows (shapes, slice bounds, counts):
-those are stored as ``k * n + c`` and substituted for each batch at load, so any number of
-rows works without retracing. A graph that differs otherwise (its structure depends on the
-size or on the data), a size that is not linear in the rows (``reshape(-1, 2)``: n/2), a
-call that evaluates a value while traced (``if x.sum() > 0``, ``float(x.max())``) or runs
-NumPy eagerly (a fallback) cannot be exported: ``ExportError`` says which.
+``weldish.lifecycle.columns``), three times, with inputs of 257, 389 and 523 rows made
+from the example's rows. The optimized graphs must be the same but for numbers that grow
+linearly with the rows (shapes, slice bounds, counts): those are stored as ``k * n + c``
+and substituted for each batch at load, so any number of rows works without retracing.
+Boolean-mask filters (``x[m]``, ``df[mask]``) are kept as lazy masks computed first at
+each call; sizes that follow a mask's count of True values are stored as ``k * count +
+c``. A graph that differs otherwise (its structure depends on the size or on the data),
+a size that is not linear in the rows (``reshape(-1, 2)``: n/2), a call that evaluates a
+value while traced (``if x.sum() > 0``, ``float(x.max())``) or runs NumPy eagerly (a
+fallback, e.g. ``np.sort``) cannot be exported: ``ExportError`` says which.
 
 The leading dimension ``n``: the first DataFrame's rows, else the largest leading
 dimension among the array arguments; every argument (not named in ``static``) with that
 leading size takes ``n`` rows at each call. Annotated Python functions
-(``weldish.annotate``) are refused unless named in ``allow_python`` ("module.qualname"):
-the artifact then stores that import path and ``load`` imports it (the loading environment
-must provide the module; it is the only code loading runs). Not done: precompiled object
-code per CPU (the backend's disk cache compiles at the first call instead).
+(``weldish.annotate``) are refused unless their import path is named in ``allow_python``:
+the artifact then stores that path and ``load`` imports it (the loading environment must
+provide the module; it is the only code loading runs). Not done: precompiled object code
+per CPU. Running machine code read from the artifact would break the rule that loading
+runs no code from it (a checksum detects damage, not a forged file); the kernels compile
+at the first call instead, and then come from the backend's disk cache.
 """
 from __future__ import annotations
 
