@@ -394,3 +394,22 @@ def test_crosslib_benchmark_runs(backend):
     assert [r["standardize"] for r in rows] == ["frame", "columns"]
     assert all(r["equal"] and r["weldish_s"] > 0 for r in rows), rows
     assert rows[1]["kernels"] == 1 and rows[1]["fallbacks"] == "none"
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_matches_real_tensorflow_when_installed(dtype):
+    real = pytest.importorskip("tensorflow")
+    x, y = data(dtype, lo=-0.9, hi=0.9), data(dtype, seed=1) + 0.5
+    names = ["abs", "exp", "log1p", "sigmoid", "softplus", "tanh", "square", "round",
+             "atan", "sign"]
+    pairs = [(n, getattr(tf.math, n)(tf.constant(x)), getattr(real.math, n)(x).numpy())
+             for n in names]
+    pairs += [(n, getattr(tf.math, n)(x, y), getattr(real.math, n)(x, y).numpy())
+              for n in ["add", "divide", "maximum", "floormod", "pow", "less"]]
+    pairs += [(n, getattr(tf.nn, n)(tf.constant(x)), getattr(real.nn, n)(x).numpy())
+              for n in ["relu", "relu6", "elu", "selu", "softmax", "log_softmax"]]
+    pairs += [("sum", tf.reduce_sum(real.constant(x), 1), real.reduce_sum(x, 1).numpy()),
+              ("logsumexp", tf.reduce_logsumexp(x), real.reduce_logsumexp(x).numpy()),
+              ("matmul", tf.matmul(x, y.T), real.matmul(x, y.T).numpy()),
+              ("one_hot", tf.one_hot([0, 2, 1], 3), real.one_hot([0, 2, 1], 3).numpy())]
+    check_all(pairs, dtype, rtol=1e-5 if dtype == "float32" else 1e-12)

@@ -9,6 +9,26 @@ it is installed, its tensors are accepted by conversion (``.numpy()``).
     x = tf.constant(features)                       # or any NumPy / weldish array
     score = tf.reduce_sum(tf.cast(tf.sigmoid(tf.matmul(x, w) + b) > 0.5, tf.int32))
     weldish.explain(score)                          # one loop over x
+
+Differences from TensorFlow worth knowing:
+- ``tf.float32`` and friends are weldish ``DType``s: NumPy dtypes with TensorFlow's names
+  (equal to ``np.float32``/``"float32"``); complex, string and bfloat16 tensors are not
+  supported.
+- NumPy's own functions and ufuncs on tensors (``np.exp(t)``, ``ndarray + t``) follow
+  NumPy's rules and return ``weldish.numpy`` arrays; TensorFlow's rules apply to ``tf.*``
+  functions and to operators whose left operand (or only tensor) is a ``Tensor``.
+- A small ``tf.matmul`` (inner dimension <= 64, right operand <= 1024 values) is
+  computed inside the fused loop of what follows it on the llvm backend: its float
+  results agree with BLAS to rounding, summed in another order.
+- Ops on dtypes TensorFlow has no kernel for (``tf.exp`` of int32...) raise
+  ``InvalidArgumentError`` (TensorFlow raises NotFoundError or TypeError for some);
+  ``reduce_max``/``reduce_min`` of an empty axis raise NumPy's ValueError (TensorFlow
+  returns the dtype's lowest/highest value); ``cumsum``/``cumprod`` with ``exclusive``
+  or ``reverse`` raise ``UnimplementedError``; exact ``gelu`` and ``tf.math.erf``
+  compute erf eagerly (the IR has no erf op; recorded as a fallback).
+- Lazy tensors read NumPy arrays given to ``convert_to_tensor`` when evaluated
+  (``tf.constant`` copies); a tensor built from a ``Variable`` before an ``assign``
+  keeps the old value, and ``tf.function`` reads variables at every call.
 """
 from . import errors, keras, math, nn
 from ._function import Function, TensorSpec, function

@@ -389,9 +389,12 @@ def _install_operators():
     from .array_ops import matmul
     fwd, rev = pair(matmul)
     Tensor.__matmul__, Tensor.__rmatmul__, Tensor.__imatmul__ = fwd, rev, fwd
-    for dunder, fn in {"eq": equal, "ne": not_equal, "lt": less, "le": less_equal,
-                       "gt": greater, "ge": greater_equal}.items():
+    for dunder, fn in {"lt": less, "le": less_equal, "gt": greater,
+                       "ge": greater_equal}.items():
         setattr(Tensor, f"__{dunder}__", pair(fn)[0])
+    # TensorFlow 2: == is elementwise; a comparison with None is plain False/True
+    Tensor.__eq__ = lambda self, other: False if other is None else equal(self, other)
+    Tensor.__ne__ = lambda self, other: True if other is None else not_equal(self, other)
     Tensor.__neg__ = lambda self: negative(self)
     Tensor.__abs__ = lambda self: abs(self)
     Tensor.__pos__ = lambda self: self
