@@ -241,6 +241,9 @@ def test_allowed_python_function_imported_at_load(tmp_path):
     path = tmp_path / "py.weldish"
     weldish.export(fn, np.linspace(0.0, 1.0, 64), path,
                    allow_python=("weldish.annotations.numpy.exp",))
+    with pytest.raises(weldish.ArtifactError, match=r"calls the Python function\(s\) "
+                       r"\['weldish.annotations.numpy.exp'\].*nothing was imported"):
+        weldish.load(path, allow_python=())
     pipe = weldish.load(path, monitor=False)
     assert "weldish.annotations.numpy.exp" in pipe.explain()
     x = np.linspace(-1.0, 2.0, 333)

@@ -274,14 +274,29 @@ class CallCodec:
 
 
 # --- loading --------------------------------------------------------------------------------
-def load(path, monitor: bool = True, drift_threshold=None, drift_thresholds=None):
+def load(path, monitor: bool = True, drift_threshold=None, drift_thresholds=None,
+         allow_python=None):
     """The pipeline stored at ``path`` (see ``Pipeline``); ``ArtifactError`` if it is not a
     complete, unmodified artifact this weldish can read. ``monitor``: compare every call's
     inputs with the exported profile (``drift_threshold``: PSI's, default 0.2; see
-    ``weldish.lifecycle.monitoring``)."""
+    ``weldish.lifecycle.monitoring``).
+
+    Loading runs no code from the artifact. An artifact exported with ``allow_python``
+    names annotated functions by import path, which load imports (the only code it runs,
+    from the installed modules). ``allow_python`` here limits that: None imports what the
+    artifact names; a list of paths refuses any other (``()``: refuse them all) before
+    anything is imported. A checksum detects damage, not a forged file: load artifacts
+    of unknown origin with ``allow_python=()``."""
     from .pipeline import Pipeline
     t0 = time.perf_counter()
     doc, content = read(path)
+    if allow_python is not None:
+        named = sorted({c.get("path") for c in content.get("calls") or []})
+        refused = [p for p in named if p not in set(allow_python)]
+        if refused:
+            raise ArtifactError(f"{str(path)!r} calls the Python function(s) {refused}, "
+                                "which this load does not allow (allow_python=...); "
+                                "nothing was imported")
     pipeline = Pipeline(content, doc, path=str(path), monitor=monitor,
                         drift_threshold=drift_threshold, drift_thresholds=drift_thresholds)
     if hooks.SUBSCRIBERS:
