@@ -15,6 +15,10 @@ function, which takes the operands' array objects: ``runtime.entry_ir``.)
 A compaction (``x[mask]``) appends instead of storing at the loop position: where the
 mask operand is true, the value is computed and written at the cursor (its last operand,
 where this call's first value goes), which moves on by one.
+
+A segment reduction's accumulator holds one value per group: each row's value combines
+into the one its group code points at (rows coded -1 skip); threads have their own
+accumulators, combined in thread order by the launcher as for any reduction.
 """
 from __future__ import annotations
 

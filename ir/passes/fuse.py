@@ -19,8 +19,10 @@ Grouping, in two phases:
 A scan, and a boolean-mask compaction (``x[mask]``: a loop over ``x``'s shape appending,
 in C order, the values where the mask is true; ``passes.masks`` moves the arithmetic on
 the selected values before it), is a loop of its own: its producers fuse into it, but it
-merges with no other loop. Kernels form a DAG. Every output has a reason, shown by
-``explain``.
+merges with no other loop. A segment (groupby) reduction is a reduction of its 1-D
+source into one accumulator per group, the row's group code (a source) saying which:
+sums and counts over the same rows share one loop. Kernels form a DAG. Every output has
+a reason, shown by ``explain``.
 """
 from __future__ import annotations
 
