@@ -216,6 +216,13 @@ def test_damaged_artifacts_rejected(tmp_path):
     newer.write_text(json.dumps(doc))
     with pytest.raises(weldish.ArtifactError, match="format 99.*upgrade weldish"):
         weldish.load(newer)
+    from weldish.lifecycle.artifact import digest
+    doc = json.loads(text)   # a consistent checksum, a graph this weldish cannot read
+    doc["content"]["graph"]["version"] = 9
+    doc["sha256"] = digest(doc["content"])
+    newer.write_text(json.dumps(doc))
+    with pytest.raises(weldish.ArtifactError, match="graph format version 9 is newer"):
+        weldish.load(newer)
     assert issubclass(weldish.ArtifactError, ValueError)
 
 

@@ -119,6 +119,15 @@ class Pipeline:
         self._sizes = SizeCache()
         self.monitor = (Monitor(self.profile, drift_threshold, drift_thresholds)
                         if monitor else None)
+        try:   # the graphs are read now (building nodes runs nothing): a bad one fails here
+            self.graph()
+            if self._masks:
+                self.graph(masks=True)
+        except (KeyError, TypeError, ValueError, IndexError) as e:
+            if isinstance(e, ArtifactError):
+                raise
+            raise ArtifactError(f"the artifact's graph cannot be read: {type(e).__name__}: "
+                                f"{e}") from None
         if self._codec_calls:
             # import the allowed functions now: a missing one fails the load
             for call in self._codec_calls:
