@@ -27,7 +27,8 @@ from ..pattern import P, rewrite
 
 MAX_INNER = 64      # K: the number of multiply-adds per output element
 MAX_WEIGHTS = 1024  # K * m: the right operand's size (its values are read per element)
-MAX_NODES = 4096    # new nodes one product may add (bounds the fused loop's size)
+MAX_NODES = 512     # new nodes one product may add: bounds the fused loop (LLVM compile
+                    # time grows with it: a dense(16) -> dense(1) network is ~420, ~1 s)
 _DTYPES = frozenset(map(np.dtype, ("float32", "float64", "int32", "int64")))
 
 
