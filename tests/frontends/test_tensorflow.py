@@ -351,6 +351,21 @@ def test_small_matmul_through_elementwise_and_columns(backend):
     assert "matmul" in text.split("== optimized")[1]
 
 
+def test_small_matmul_dtypes_batches_and_dot(backend):
+    """The loop form keeps NumPy's dtypes (integers exact, mixed dtypes promoted) and
+    handles batch dimensions and np.dot."""
+    rng = np.random.default_rng(8)
+    a = rng.integers(-50, 50, (2, 5, 3)).astype(np.int32)
+    b = rng.integers(-50, 50, (3, 2)).astype(np.int32)
+    f = rng.standard_normal((5, 3)).astype(np.float32)
+    v = rng.standard_normal(3)
+    got = weldish.evaluate(wnp.asarray(a) @ b, wnp.dot(wnp.asarray(f), v),
+                           wnp.asarray(f) @ v + 1)
+    for g, ref in zip(got, (a @ b, np.dot(f, v), f @ v + 1)):
+        assert g.dtype == ref.dtype and g.shape == ref.shape
+        np.testing.assert_allclose(g, ref, rtol=1e-12)
+
+
 def test_cross_library_pipeline_matches_pandas_and_numpy(backend):
     """weldish.pandas cleaning -> weldish.numpy features -> a tf dense layer + sigmoid ->
     threshold -> count: the count pandas + NumPy give; the scoring stage is one loop."""
