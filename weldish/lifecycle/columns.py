@@ -80,7 +80,7 @@ class Column(LazyArray):
                              f"pandas code (supported: operators, NumPy ufuncs, "
                              f"{', '.join(_SUPPORTED)})")
 
-    # -- NumPy protocols: unwrap, compute lazily, wrap 1-d results of our length ----------
+    # -- NumPy protocols: unwrap, compute lazily (ufuncs wrap 1-d results of our length) --
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         out = getattr(ufunc, method)(*map(_values, inputs), **kwargs)
         name = _name(inputs)
@@ -91,9 +91,9 @@ class Column(LazyArray):
     def __array_function__(self, func, types, args, kwargs):
         args = [_values(a) if not isinstance(a, (list, tuple)) else type(a)(map(_values, a))
                 for a in args]
-        out = LazyArray.__array_function__(self, func, types, args,
-                                           {k: _values(v) for k, v in kwargs.items()})
-        return self._like(out)
+        # NumPy functions of a Series give arrays in pandas (ufuncs give Series)
+        return LazyArray.__array_function__(self, func, types, args,
+                                            {k: _values(v) for k, v in kwargs.items()})
 
     def __array__(self, dtype=None, copy=None):
         raise TypeError("a traced column cannot become a NumPy array: the value is not "
@@ -282,7 +282,8 @@ class Columns:
             return self._cols[name]
         raise AttributeError(f"DataFrame.{name} is not available while weldish.export "
                              "traces pandas code (supported: column access, [mask], "
-                             "[[names]], assign, setitem, len, columns, keys, items)")
+                             "[[names]], assign, setitem, len, shape, columns, keys, "
+                             "items)")
 
     def assign(self, **new):
         out = self._with(self._cols)
@@ -298,6 +299,10 @@ class Columns:
     @property
     def columns(self):
         return list(self._cols)
+
+    @property
+    def shape(self):
+        return (len(self), len(self._cols))
 
     def keys(self):
         return self._cols.keys()
