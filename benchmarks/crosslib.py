@@ -99,10 +99,10 @@ def run(n: int, repeat: int, threads: int) -> list[dict]:
     rows = []
     for how in ("frame", "columns"):
         expected = eager(df, w, b, how)
-        t_eager = timed(lambda: eager(df, w, b, how), repeat)
+        t_eager = timed(lambda how=how: eager(df, w, b, how), repeat)
         with weldish.config(num_threads=threads):
             got = fused(df, w, b, how)
-            t_fused = timed(lambda: fused(df, w, b, how), repeat)
+            t_fused = timed(lambda how=how: fused(df, w, b, how), repeat)
             kernels, falls = loops(df, w, b, how)
         rows.append(dict(standardize=how, eager_s=t_eager, weldish_s=t_fused,
                          speedup=t_eager / t_fused, equal=got == expected, count=got,

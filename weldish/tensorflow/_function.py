@@ -50,7 +50,7 @@ def _as_tensor(a):
 
 
 def _to_tensors(out):
-    if isinstance(out, np.ndarray) or isinstance(out, np.generic):
+    if isinstance(out, (np.ndarray, np.generic)):
         return convert_to_tensor(np.asarray(out))
     if type(out) in (tuple, list):
         return type(out)(_to_tensors(o) for o in out)

@@ -218,7 +218,7 @@ def _axes(axis, node, op: str):
     """A reduction's axes as a tuple of non-negative ints (None: all)."""
     if axis is None:
         return None
-    if isinstance(axis, Tensor) or isinstance(axis, np.ndarray):
+    if isinstance(axis, (Tensor, np.ndarray)):
         axis = np.asarray(axis).tolist()
     axes = [axis] if isinstance(axis, (int, np.integer)) else list(axis)
     out = []
@@ -312,7 +312,7 @@ def reduce_std(input_tensor, axis=None, keepdims=False, name=None):
 def _no_bool(x, op):
     n = x if isinstance(x, Node) else match([x], op)[0]
     if n.dtype.kind == "b":
-        raise invalid(op, f"Value for attr 'T' of bool is not in the list of allowed "
+        raise invalid(op, "Value for attr 'T' of bool is not in the list of allowed "
                           "values (a number type)")
 
 
