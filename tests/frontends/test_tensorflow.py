@@ -273,6 +273,13 @@ def test_function_traces_once_per_signature():
     score(tf.constant(x), tf.constant(w), 0.5)   # a new Python value: traced again
     assert score.experimental_get_tracing_count() == 3
 
+    @tf.function(input_signature=[tf.TensorSpec([None, 4], tf.float64)], jit_compile=True)
+    def rowsum(x):
+        return tf.reduce_sum(x, axis=1)
+    np.testing.assert_allclose(rowsum(x).numpy(), x.sum(1))
+    with pytest.raises(TypeError, match="input_signature"):
+        rowsum(x.astype(np.float32))
+
 
 def test_variables_are_read_at_each_call():
     v = tf.Variable([1.0, 2.0])
