@@ -53,6 +53,7 @@ from .lifecycle import profile as prof
 from .lifecycle.artifact import (
     ArtifactError,
     CallCodec,
+    derive_shapes,
     encode_array,
     load,
     profile_columns,
@@ -127,6 +128,10 @@ def _describe(fn, example_inputs, static):
     params = []
     for name, value in bound.items():
         mod = type(value).__module__
+        if mod.startswith("weldish.pandas"):   # a lazy weldish.pandas object: its value
+            from .pandas import to_pandas
+            value = to_pandas(value)
+            mod = type(value).__module__
         if (mod.startswith("pandas") and hasattr(value, "columns")) or \
                 (hasattr(value, "column_names") and hasattr(value, "column")):
             source, cols, unsupported = _frame_columns(name, value)
@@ -134,7 +139,11 @@ def _describe(fn, example_inputs, static):
                            "unsupported": unsupported, "rows": True,
                            "n": len(value) if hasattr(value, "__len__") else value.num_rows})
             continue
+        series = None
         if mod.startswith("pandas") and hasattr(value, "to_numpy"):   # a Series
+            label = value.name
+            series = {"name": label if isinstance(label, (str, int, type(None))) else
+                      str(label)}
             value = value.to_numpy()
         if isinstance(value, (LazyArray, np.generic)):
             value = np.asarray(value)
@@ -146,7 +155,7 @@ def _describe(fn, example_inputs, static):
             raise TypeError(f"export: argument {name!r} has dtype {value.dtype}; exported "
                             "pipelines take numeric and boolean arrays")
         params.append({"name": name, "kind": "array", "value": value, "rows": False,
-                       "n": value.shape[0] if value.ndim else None})
+                       "n": value.shape[0] if value.ndim else None, "series": series})
     frames = [p for p in params if p["kind"] == "frame"]
     arrays = [p["n"] for p in params if p["kind"] == "array" and p["n"] is not None
               and p["name"] not in static]
@@ -164,8 +173,10 @@ def _describe(fn, example_inputs, static):
 
 
 def _at_rows(value: np.ndarray, m: int, n: int) -> np.ndarray:
-    """``m`` rows made of the example's ``n`` (cyclically)."""
-    return value.take(np.arange(m) % n, axis=0)
+    """``m`` rows drawn from the example's ``n`` (the same rows for every argument of a
+    trace; random, so counts of filters do not grow in step with the rows by accident,
+    as a cyclic repetition of the example would make them)."""
+    return value.take(np.random.default_rng(m).integers(0, n, m), axis=0)
 
 
 def _lazy(data: np.ndarray, slot: str, buffers: dict) -> LazyArray:
@@ -295,8 +306,10 @@ def _trace(fn, params, n, m, allow_python):
                     for c, v in value.items()}
             args[p["name"]] = Columns.of_arrays(cols, m, p["unsupported"], p["name"])
         else:
-            args[p["name"]] = _lazy(_at_rows(value, m, n) if p["rows"] else value,
-                                    p["name"], buffers)
+            lazy = _lazy(_at_rows(value, m, n) if p["rows"] else value, p["name"], buffers)
+            # a Series argument: pandas semantics and index labels, as a DataFrame column
+            args[p["name"]] = lazy if p["series"] is None else \
+                Column(lazy, p["series"]["name"], None, p["name"])
     runs, fallbacks = _evaluate.RUNS, dict(_fallback.LOG.counts)
     with _Masks() as rec:
         result = fn(*[args[p["name"]] for p in params if p["positional"]],
@@ -394,6 +407,41 @@ def _merge(docs, symbols, where="the graph"):
     return _fit(docs, symbols, where)
 
 
+def _mask_dependencies(doc) -> list[set]:
+    """Per node of a graph document: the masks (j of the input slot ``mask{j}``) whose
+    compress it depends on."""
+    deps: list[set] = []
+    for node in doc["nodes"]:
+        d = set().union(*(deps[i] for i in node["src"]))
+        if node["op"] == "compress":
+            mask = doc["nodes"][node["src"][1]]
+            try:
+                slot = mask["arg"]["tuple"][0]["tuple"][1]["input"]
+                d.add(int(doc["inputs"][slot]["name"][4:]))
+            except (KeyError, IndexError, TypeError, ValueError):
+                pass   # a constant mask: sizes as the rows say
+        deps.append(d)
+    return deps
+
+
+def _merge_graph(docs, symbols, where="the graph"):
+    """``_merge`` of graph documents, node by node: a node's sizes may follow the count of
+    a mask it depends on (tried first) or the rows; the inputs' sizes follow the rows."""
+    first, rows = docs[0], [symbols[-1]]
+    if not all(isinstance(d, dict) and d.keys() == first.keys() and
+               len(d.get("nodes", ())) == len(first.get("nodes", ())) for d in docs):
+        raise ExportError(f"{where} differs between traces of different sizes: the "
+                          "graph's structure depends on the number of rows or the data")
+    out = {k: _merge([d[k] for d in docs], rows if k == "inputs" else symbols,
+                     f"{where}.{k}") for k in first if k != "nodes"}
+    counts = {s[1]: s for s in symbols[:-1]}
+    out["nodes"] = [_merge([d["nodes"][i] for d in docs],
+                           [counts[j] for j in sorted(dep) if j in counts] + rows,
+                           f"{where}.nodes[{i}]")
+                    for i, dep in enumerate(_mask_dependencies(first))]
+    return out
+
+
 def _describe_node(graph, where: str) -> str:
     """'node 5 (reshape)' for a path into the graph document."""
     if where.startswith("the graph.nodes["):
@@ -463,11 +511,17 @@ def export(fn, example_inputs, path, name: str | None = None, version: str = "1"
     symbols = [("count", j, [c[j] for c in counts]) for j in range(len(counts[0]))] + \
         [("rows", None, list(sizes))]
     try:
-        graphs = _merge([t[0] for t in traces], symbols)
+        graphs = [_merge_graph([t[0][i] for t in traces], symbols)
+                  for i in range(len(traces[0][0]))]
         outspec = _merge([t[2] for t in traces], symbols, "the result's structure")
         calls = _merge([t[3] for t in traces], symbols, "the annotated calls")
     except ExportError as e:
         raise ExportError(_describe_node(traces[0][0][-1], str(e))) from None
+    for g in graphs:   # symbolic shapes of elementwise/reduction nodes from their sources
+        try:
+            derive_shapes(g)
+        except ValueError:
+            pass   # sizes no rule relates: the fitted ones stay (checked at each call)
     *masks, graph = graphs
     constants = {}
     for slot, arr in traces[0][1].items():
@@ -496,7 +550,7 @@ def export(fn, example_inputs, path, name: str | None = None, version: str = "1"
                      for i, d in enumerate(v.shape)]
             signature["params"].append({"name": p["name"], "kind": "array",
                                         "dtype": v.dtype.str, "shape": shape,
-                                        "rows": p["rows"]})
+                                        "rows": p["rows"], "series": p["series"]})
     sample = params if reference is None else _describe(fn, reference, static)[0]
     values = {p["name"]: p["value"] for p in sample}
     cols = profile_columns(signature["params"], values)

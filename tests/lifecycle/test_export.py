@@ -270,6 +270,22 @@ def test_filters_size_what_follows(tmp_path):
         got = pipe(df)
         assert got["rows"] == len(sub)
         np.testing.assert_allclose(got["kept"], sub["price"] * 2)
+    # every example row passes the filter: the sizes that follow it are still told
+    # apart from the rows (by the graph: x + total is as long as x)
+    def kept_all(x):
+        return x + x[x > 0].sum(), x[x > 0] * 2
+    weldish.export(kept_all, np.linspace(1.0, 2.0, 30), tmp_path / "all.weldish")
+    pipe = weldish.load(tmp_path / "all.weldish", monitor=False)
+    assert str(pipe.signature) == "(x: float64[n]) -> (float64[n], float64[count(mask0)])"
+    x = np.linspace(-1.0, 1.0, 11)
+    for got, expected in zip(pipe(x), kept_all(x)):
+        np.testing.assert_allclose(got, expected)
+    # a Series argument: pandas semantics and its index labels
+    s = pd.Series([1.0, np.nan, 3.0, 4.0] * 10, name="v", index=np.arange(40) + 100)
+    weldish.export(lambda s: s[s > 1] * 2 + s.sum(), s, tmp_path / "s.weldish")
+    s2 = s.iloc[3:12]
+    pd.testing.assert_series_equal(weldish.load(tmp_path / "s.weldish", monitor=False)(s2),
+                                   s2[s2 > 1] * 2 + s2.sum())
     weldish.export(lambda x: x[x > 0][:-1], np.linspace(-1, 1, 40), tmp_path / "f.weldish")
     with pytest.raises(ValueError, match="too few.*its filters kept"):
         weldish.load(tmp_path / "f.weldish", monitor=False)(-np.ones(4))

@@ -167,7 +167,8 @@ class Signature:
         if p["kind"] == "frame":
             cols = ", ".join(f"{c}: {np.dtype(d).name}" for c, d in p["columns"])
             return f"DataFrame[n]{{{cols}}}"
-        return f"{np.dtype(p['dtype']).name}[{', '.join(map(format_dim, p['shape']))}]"
+        kind = "Series " if p.get("series") else ""
+        return f"{kind}{np.dtype(p['dtype']).name}[{', '.join(map(format_dim, p['shape']))}]"
 
     def _type(self, leaf) -> str:
         o = self.outputs[leaf["array"]]
@@ -314,7 +315,7 @@ def bind_signature(params) -> inspect.Signature:
 def graph_nodes(template: dict, n: int, arrays: dict, codec, counts=None) -> list:
     """The output nodes of a graph document ``template`` for ``n`` rows (and the masks'
     ``counts``) over ``arrays`` ({slot: array}), which the caller validated."""
-    doc = at_rows(template, n, counts)
+    doc = derive_shapes(at_rows(template, n, counts), n, counts)
     for spec in doc["nodes"]:
         if any(d < 0 for d in spec["shape"]):
             raise ValueError(f"{n} rows are too few for this pipeline (a {spec['op']} step "
@@ -324,6 +325,61 @@ def graph_nodes(template: dict, n: int, arrays: dict, codec, counts=None) -> lis
         return serialize.from_dict(doc, arrays, codec)
     except serialize.GraphFormatError as e:
         raise ArtifactError(f"the artifact's graph cannot be read: {e}") from None
+
+
+def _reduced(shape, arg):
+    """A reduction's result shape from its source's and its (decoded) argument."""
+    arg = dict(arg or ())
+    axis, keep = arg.get("axis"), arg.get("keepdims", False)
+    axes = set(range(len(shape))) if axis is None else \
+        {a % len(shape) for a in (axis if isinstance(axis, tuple) else (axis,))}
+    if keep:
+        return [1 if i in axes else d for i, d in enumerate(shape)]
+    return [d for i, d in enumerate(shape) if i not in axes]
+
+
+def broadcast(shapes) -> list:
+    """NumPy's broadcast of shapes whose dimensions are numbers or symbolic sizes (equal
+    JSON values are equal sizes); ValueError where they do not broadcast."""
+    ndim = max(len(sh) for sh in shapes)
+    out = []
+    for i in range(ndim):
+        dims = [sh[len(sh) - ndim + i] for sh in shapes if len(sh) - ndim + i >= 0]
+        rest = [d for d in dims if d != 1]
+        if any(d != rest[0] for d in rest[1:]):
+            raise ValueError(f"shapes {shapes} do not broadcast")
+        out.append(rest[0] if rest else 1)
+    return out
+
+
+def derive_shapes(doc: dict, n=None, counts=None) -> dict:
+    """Elementwise and reduction nodes take the shape their sources give (NumPy's
+    broadcasting; the reduced axes), not the fitted one: their sizes are right by
+    construction whatever a fit guessed. Works on symbolic sizes too (export). Inputs
+    that do not broadcast raise ValueError."""
+    from ..ir.ops import OPS
+    shapes: list = []
+    for i, spec in enumerate(doc["nodes"]):
+        try:
+            kind = OPS[Op[spec["op"].upper()]].kind
+        except KeyError:
+            kind = None   # an unknown op: reported when the graph is read
+        src = [shapes[j] for j in spec["src"]]
+        if kind == "elementwise" and src:
+            try:
+                spec["shape"] = broadcast(src)
+            except ValueError:
+                raise ValueError(f"inputs of {n} rows" + (f" (filters kept {counts})"
+                                                          if counts else "")
+                                 + f" do not fit this pipeline: node {i} ({spec['op']}) "
+                                 f"would broadcast shapes {src}") from None
+        elif kind == "reduce" and len(src) == 1:
+            try:
+                spec["shape"] = _reduced(src[0], serialize._dec(spec["arg"], []))
+            except (TypeError, ValueError, KeyError, IndexError, ZeroDivisionError):
+                pass   # an argument this rule does not read: the fitted shape stays
+        shapes.append(spec["shape"])
+    return doc
 
 
 def check_sizes(roots, n: int):

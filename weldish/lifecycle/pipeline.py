@@ -45,8 +45,17 @@ from .monitoring import Monitor
 _evaluate = importlib.import_module("..evaluate", __package__)
 
 
+def _eager(value):
+    """A lazy ``weldish.pandas`` object's pandas value (others unchanged)."""
+    if type(value).__module__.startswith("weldish.pandas"):
+        from ..pandas import to_pandas
+        return to_pandas(value)
+    return value
+
+
 def _ndarray(name, value):
     """An argument as a NumPy array (pandas Series, lazy arrays, lists accepted)."""
+    value = _eager(value)
     if isinstance(value, np.ndarray):
         return value
     if type(value).__module__.startswith("pandas"):
@@ -62,6 +71,7 @@ def _ndarray(name, value):
 
 def _columns_of(name, value):
     """A frame argument's column access: (names, get(name) -> 1-d array)."""
+    value = _eager(value)
     if hasattr(value, "column_names") and hasattr(value, "column"):   # pyarrow Table
         return list(value.column_names), lambda c: value.column(c).to_numpy()
     if type(value).__module__.startswith("pandas") and hasattr(value, "columns"):
@@ -335,8 +345,9 @@ class Pipeline:
     @staticmethod
     def _index(body, values, given, n):
         import pandas as pd
-        frame = given.get(body["origin"])
-        labels = frame.index if isinstance(frame, pd.DataFrame) else pd.RangeIndex(n)
+        frame = _eager(given.get(body["origin"]))
+        labels = frame.index if isinstance(frame, (pd.DataFrame, pd.Series)) else \
+            pd.RangeIndex(n)
         if body["index"] is None:
             return labels
         return labels.take(values[body["index"]["array"]])
