@@ -9,6 +9,7 @@ differential and random-DAG suites on ``backend="cupy"``.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -21,8 +22,8 @@ import pytest
 
 import weldish
 import weldish.numpy as wnp
-from weldish import backends
-from weldish.backends.cupy import CupyBackend, emit, runtime
+from weldish import backends, workloads
+from weldish.backends.cupy import CupyBackend, device_function, runtime
 from weldish.backends.cupy.hostshim import HostDevice, build
 from weldish.backends.cupy.prelude import PRELUDE
 from weldish.ir.ops import BINARY_UFUNCS, OPS, REDUCTIONS, SCANS, UNARY_UFUNCS, Op
@@ -140,8 +141,30 @@ def collected():
     for label, thunk, _ in CASES:
         with quiet():
             _run(backend, thunk)
+    with _registered(backend):
+        device_function(_two_outputs)(*_TWO_OUTPUT_INPUTS)
     assert not backend.failed, backend.failed
     return device.sources
+
+
+def _two_outputs(xp, price, strike, t, vol):
+    """Black-Scholes' call and put: one loop writing two arrays."""
+    return workloads.black_scholes(xp, price, strike, t, 0.02, vol)
+
+
+_TWO_OUTPUT_INPUTS = [workloads.black_scholes_inputs(1000)[k]
+                      for k in ("price", "strike", "t", "vol")]
+
+
+@contextlib.contextmanager
+def _registered(backend):
+    """``backend`` as the registered "cupy" one inside the block."""
+    old = backends.BACKENDS["cupy"]
+    backends.BACKENDS["cupy"] = backend
+    try:
+        yield
+    finally:
+        backends.BACKENDS["cupy"] = old
 
 
 def test_every_op_with_an_llvm_lowering_has_a_cuda_one_for_the_same_kinds():
@@ -190,6 +213,12 @@ def test_kernel_values_on_the_host(collected, monkeypatch):
         with quiet():
             got = _run(backend, thunk)
         assert_same(got, expected, context=label, scale=_scale(label, expected))
+    # CuPy arrays' stand-ins bound as inputs, two outputs from one kernel
+    with _registered(backend):
+        call, put = device_function(_two_outputs)(*_TWO_OUTPUT_INPUTS)
+    exp_call, exp_put = _two_outputs(np, *_TWO_OUTPUT_INPUTS)
+    assert_same(call, exp_call, scale=100.0)
+    assert_same(put, exp_put, scale=100.0)
     assert not backend.failed, backend.failed
     assert device.launches >= len(collected)
 
