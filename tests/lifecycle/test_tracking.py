@@ -60,10 +60,13 @@ def test_eight_threads_eight_rows(tracker):
 
 
 WRITER = """
-import sys
+import os, sys, time
 from weldish.lifecycle.tracking import Store
 store = Store(sys.argv[1], timeout=60)
 tag = sys.argv[2]
+open(sys.argv[1] + ".ready-" + tag, "w").close()
+while not all(os.path.exists(sys.argv[1] + ".ready-" + t) for t in "ab"):
+    time.sleep(0.001)   # both writers start together: their transactions interleave
 for i in range(200):
     store.record({"id": f"{tag}-{i}", "kind": "test", "started": float(i)},
                  outputs=[{"fingerprint": f"{tag}{i}", "rows": i, "bytes": 8 * i}])
