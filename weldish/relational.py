@@ -492,7 +492,9 @@ def join_indices(left_keys, right_keys, how: str = "inner"):
         return l_, r
     nl = len(left_keys[0])
     both = [_concat(a, b) for a, b in zip(left_keys, right_keys)]
-    codes, _, ngroups = factorize(both, sort=how == "outer", dropna=False)
+    # any dense numbering serves inner/left (their order follows the rows); outer needs
+    # the sorted one, which is also the one numbered on threads
+    codes, _, ngroups = factorize(both, sort=True, dropna=False)
     lcodes, rcodes = codes[:nl], codes[nl:]
     rstarts, rrows = _buckets(rcodes, ngroups)
     if how == "outer":
