@@ -106,7 +106,13 @@ def test_reductions_match_numpy(dtype):
     pairs += [("argmax", tf.argmax(t), np.argmax(x, axis=0)),
               ("argmin 1", tf.math.argmin(t, 1, output_type=tf.int32),
                np.argmin(x, axis=1).astype("int32")),
-              ("cumsum", tf.math.cumsum(t, axis=1), np.cumsum(x, axis=1))]
+              ("cumsum", tf.math.cumsum(t, axis=1), np.cumsum(x, axis=1)),
+              ("cumsum exclusive reverse", tf.math.cumsum(t, 1, exclusive=True, reverse=True),
+               np.concatenate([np.zeros((3, 1), dtype), np.cumsum(x[:, ::-1], 1)[:, :-1]],
+                              1)[:, ::-1]),
+              ("cumprod reverse", tf.math.cumprod(t, 0, reverse=True),
+               np.cumprod(x[::-1], 0)[::-1]),
+              ("max of empty", tf.reduce_max(t[:, :0], axis=1), np.full(3, -np.inf, dtype))]
     check_all(pairs, dtype)
 
 

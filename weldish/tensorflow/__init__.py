@@ -22,10 +22,8 @@ Differences from TensorFlow worth knowing:
   results agree with BLAS to rounding, summed in another order.
 - Ops on dtypes TensorFlow has no kernel for (``tf.exp`` of int32...) raise
   ``InvalidArgumentError`` (TensorFlow raises NotFoundError or TypeError for some);
-  ``reduce_max``/``reduce_min`` of an empty axis raise NumPy's ValueError (TensorFlow
-  returns the dtype's lowest/highest value); ``cumsum``/``cumprod`` with ``exclusive``
-  or ``reverse`` raise ``UnimplementedError``; exact ``gelu`` and ``tf.math.erf``
-  compute erf eagerly (the IR has no erf op; recorded as a fallback).
+  exact ``gelu`` and ``tf.math.erf`` compute erf eagerly (the IR has no erf op;
+  recorded as a fallback).
 - Lazy tensors read NumPy arrays given to ``convert_to_tensor`` when evaluated
   (``tf.constant`` copies); a tensor built from a ``Variable`` before an ``assign``
   keeps the old value, and ``tf.function`` reads variables at every call.

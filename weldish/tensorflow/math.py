@@ -251,12 +251,35 @@ def reduce_prod(input_tensor, axis=None, keepdims=False, name=None):
     return _reduce(Op.PROD, "Prod", input_tensor, axis, keepdims, same_dtype=True)
 
 
+def _extreme(op: Op, tf_op: str, input_tensor, axis, keepdims, empty_value):
+    """max/min; over an empty axis, the dtype's lowest/highest value (TensorFlow's
+    identity), where NumPy raises."""
+    (n,) = match([input_tensor], tf_op)
+    axes = _axes(axis, n, tf_op)
+    reduced = range(n.ndim) if axes is None else axes
+    if n.ndim and any(n.shape[a] == 0 for a in reduced):
+        shape = tuple(1 if i in reduced else s for i, s in enumerate(n.shape) if
+                      keepdims or i not in reduced)
+        return wrap(build.full(shape, empty_value(n.dtype), dtype=n.dtype))
+    return _reduce(op, tf_op, input_tensor, axis, keepdims)
+
+
+def _lowest(dtype):
+    return -np.inf if dtype.kind == "f" else False if dtype.kind == "b" else \
+        np.iinfo(dtype).min
+
+
+def _highest(dtype):
+    return np.inf if dtype.kind == "f" else True if dtype.kind == "b" else \
+        np.iinfo(dtype).max
+
+
 def reduce_max(input_tensor, axis=None, keepdims=False, name=None):
-    return _reduce(Op.MAX, "Max", input_tensor, axis, keepdims)
+    return _extreme(Op.MAX, "Max", input_tensor, axis, keepdims, _lowest)
 
 
 def reduce_min(input_tensor, axis=None, keepdims=False, name=None):
-    return _reduce(Op.MIN, "Min", input_tensor, axis, keepdims)
+    return _extreme(Op.MIN, "Min", input_tensor, axis, keepdims, _highest)
 
 
 def reduce_any(input_tensor, axis=None, keepdims=False, name=None):
@@ -339,17 +362,28 @@ def argmin(input, axis=None, output_type="int64", name=None):  # noqa: A002
 
 
 def _scan(op: Op, tf_op: str, x, axis, exclusive, reverse):
-    if exclusive or reverse:
-        from .errors import UnimplementedError
-        raise UnimplementedError(None, None, f"{tf_op}: exclusive/reverse are not "
-                                             "implemented in weldish")
+    """cumsum/cumprod along ``axis``; ``reverse``: from the end (a reversed view, scanned,
+    reversed back); ``exclusive``: each position without its own element (the identity
+    first, the scan shifted by one)."""
     (n,) = match([x], tf_op)
     _no_bool(n, tf_op)
     axis = int(np.asarray(axis))
-    if not -max(n.ndim, 1) <= axis < max(n.ndim, 1):
+    if n.ndim == 0 or not -n.ndim <= axis < n.ndim:
         raise invalid(tf_op, f"Expected scan axis in the range [{-n.ndim}, {n.ndim}), "
                              f"but got {axis}")
-    return wrap(build.scan(op, n, axis=axis, dtype=n.dtype))
+    axis %= n.ndim
+
+    def along(sl):
+        return tuple(sl if d == axis else slice(None) for d in range(n.ndim))
+    flip = along(slice(None, None, -1))
+    src = build.getitem(n, flip) if reverse else n
+    out = build.scan(op, src, axis=axis, dtype=n.dtype)
+    if exclusive and n.shape[axis]:
+        first = build.full(n.shape[:axis] + (1,) + n.shape[axis + 1:],
+                           0 if op is Op.CUMSUM else 1, dtype=n.dtype)
+        out = build.concatenate([first, build.getitem(out, along(slice(None, -1)))],
+                                axis=axis)
+    return wrap(build.getitem(out, flip) if reverse else out)
 
 
 def cumsum(x, axis=0, exclusive=False, reverse=False, name=None):
