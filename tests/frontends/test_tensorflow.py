@@ -191,6 +191,7 @@ def test_shape_and_selection_ops_match_numpy(dtype):
         ("zeros_like", tf.zeros_like(tx) + tx, x),
         ("range", tf.range(5), np.arange(5, dtype=np.int32)),
         ("fill", tf.fill([2, 2], 3.0), np.full((2, 2), 3.0, "float32")),
+        ("gather", tf.gather(tx, [2, 0, 2], axis=1) * 2, x[:, [2, 0, 2]] * 2),
     ]
     check_all(pairs, dtype)
     rows = tf.where(tx > 0.5)   # coordinates, eagerly
@@ -240,6 +241,8 @@ def test_shape_errors_name_the_shapes():
         tf.stack([a, tf.ones((3, 2))])
     with pytest.raises(InvalidArgumentError, match="Invalid reduction dimension"):
         tf.reduce_sum(a, 2)
+    with pytest.raises(InvalidArgumentError, match=re.escape("indices[1] = 3 is not in [0, 3)")):
+        tf.gather(a, [0, 3], axis=1)
     with pytest.raises(TypeError):
         a[0] = 1
 

@@ -32,7 +32,7 @@ from . import errors, keras, math, nn
 from ._function import Function, TensorSpec, function
 from ._tensor import (DType, Tensor, TensorShape, Variable, as_dtype, constant,
                       convert_to_tensor, is_tensor)
-from .array_ops import (broadcast_to, cast, clip_by_value, concat, expand_dims, fill,
+from .array_ops import (broadcast_to, cast, clip_by_value, concat, expand_dims, fill, gather,
                         identity, matmul, one_hot, ones, ones_like, range, rank, reshape,
                         shape, size, squeeze, stack, tensordot, transpose, where, zeros,
                         zeros_like)

@@ -189,6 +189,31 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
     return wrap(build.elementwise(Op.WHERE, hit, on, off))
 
 
+def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name=None):
+    """``tf.gather``: slices of ``params`` along ``axis`` (default 0) at ``indices``. The
+    indices are read at the call (TensorFlow checks their range there, as here)."""
+    (p,) = match([params], "GatherV2")
+    if batch_dims:
+        from .errors import UnimplementedError
+        raise UnimplementedError(None, None, "gather with batch_dims is not implemented")
+    axis = 0 if axis is None else int(np.asarray(axis))
+    if not -p.ndim <= axis < p.ndim:
+        raise invalid("GatherV2", f"Expected axis in the range [{-p.ndim}, {p.ndim}), "
+                                  f"but got {axis}")
+    axis %= p.ndim
+    idx = np.asarray(indices if not isinstance(indices, (list, tuple)) else
+                     np.asarray(indices))
+    if idx.dtype.kind not in "iu":
+        raise invalid("GatherV2", f"Value for attr 'Tindices' of {idx.dtype.name} is not "
+                                  "in the list of allowed values: int16, int32, int64")
+    bad = np.flatnonzero((idx < 0) | (idx >= p.shape[axis]))
+    if bad.size:
+        i = int(bad[0])
+        raise invalid("GatherV2", f"indices[{i}] = {idx.ravel()[i]} is not in "
+                                  f"[0, {p.shape[axis]})")
+    return wrap(build.take(p, build.input(np.array(idx)), axis))
+
+
 # --- linear algebra -----------------------------------------------------------------------
 def _swap_last(n):
     axes = list(builtins.range(n.ndim))
