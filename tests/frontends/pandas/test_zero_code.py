@@ -1,0 +1,37 @@
+"""``python -m weldish script.py``: an unmodified script prints what plain Python prints."""
+import subprocess
+import sys
+
+import pytest
+
+SCRIPT = '''
+import sys
+import numpy as np
+import pandas as pd
+from pandas import DataFrame
+
+df = DataFrame({"k": np.arange(12) % 3, "x": np.linspace(0, 1, 12), "s": list("abcd") * 3})
+df["y"] = df.x * 2 + 1
+f = df[df.y > 1.5]
+print(type(pd.DataFrame({"a": [1]})).__name__, len(f), round(float(f.y.sum()), 6))
+print(f[["k", "y"]].describe())
+print(df.s.str.upper().head(3))
+print(np.exp(df.x.values[:3]) + np.arange(3))
+print(sys.argv[1:])
+'''
+
+
+def test_unmodified_script_same_output(tmp_path, backend):
+    if backend != "interp":
+        pytest.skip("one subprocess pair is enough (the script picks its own backend)")
+    path = tmp_path / "script.py"
+    path.write_text(SCRIPT)
+    plain = subprocess.run([sys.executable, str(path), "a", "b"], capture_output=True,
+                           text=True, timeout=120)
+    weld = subprocess.run([sys.executable, "-m", "weldish", "--report", str(path), "a", "b"],
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert plain.returncode == 0 and weld.returncode == 0, weld.stderr
+    assert weld.stdout == plain.stdout
+    assert "== weldish report" in weld.stderr and "pandas.Series.str.upper" in weld.stderr
+    fell = weld.stderr.split("== fallbacks")[1]
+    assert "pandas.DataFrame.describe" in fell and "pandas.Series.sum" not in fell
