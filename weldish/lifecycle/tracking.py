@@ -179,9 +179,9 @@ class Store:
     def __init__(self, path=None, timeout: float = 30.0):
         self.path = Path(path).expanduser() if path is not None else default_path()
         self.timeout = timeout
+        # one connection per thread, held only by the thread's local storage: a thread
+        # that ends drops (closes) its connection, so short-lived threads leak nothing
         self._local = threading.local()
-        self._connections: list = []
-        self._lock = threading.Lock()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._conn().executescript(SCHEMA)
 
@@ -195,8 +195,6 @@ class Store:
             db.execute("PRAGMA synchronous = NORMAL")
             db.row_factory = sqlite3.Row
             self._local.db = db
-            with self._lock:
-                self._connections.append(db)
         return db
 
     @contextmanager
@@ -213,10 +211,11 @@ class Store:
         db.execute("COMMIT")
 
     def close(self):
-        with self._lock:
-            for db in self._connections:
-                db.close()
-            self._connections.clear()
+        """Close this thread's connection; other threads' close when they are done with
+        them (the storage holding them is dropped here)."""
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
         self._local = threading.local()
 
     def record(self, run: dict, inputs=(), outputs=()) -> str:
