@@ -13,15 +13,16 @@
 Events (``EVENTS``) and their fields:
 
 - ``run``: ``phase`` "start" | "end", ``parent`` (the enclosing run's id or None); a run
-  groups the events emitted inside it (``running``); at the end: ``seconds``, ``error`` (None or the exception's text) and
-  whatever the runner filled in (``rows_in``, ``bytes_out``, fingerprints, ...).
+  groups the events emitted inside it (``running``); at the end: ``seconds``, ``error``
+  (None or the exception's text) and whatever the runner filled in (``rows_in``,
+  ``bytes_out``, lineage ``inputs``/``outputs``, ...).
 - ``trace``: a graph recorded and handed to evaluation: ``nodes``, ``roots``, ``inputs``.
 - ``optimize``: ``passes``, ``nodes_before``, ``nodes_after``, ``seconds``.
 - ``compile``: a kernel: ``cache`` "memory" | "disk" | "miss", ``seconds``, ``kernel``.
 - ``execute``: a step of a program: ``step``, ``kind``, ``seconds``, ``rows``, ``bytes``.
 - ``fallback``: an eager call of the real library: ``function``, ``reason``, ``seconds``.
 - ``export`` / ``load``: an artifact written / read: ``path``, ``name``, ``version``.
-- ``drift``: monitoring found inputs unlike the exported profile.
+- ``drift``: monitoring found inputs unlike the exported profile (per column).
 
 Emitters check ``if SUBSCRIBERS:`` before building a payload, so with nobody listening an
 event costs one truth test. A subscriber that raises never breaks the pipeline: its error
@@ -52,9 +53,10 @@ _RUN = contextvars.ContextVar("weldish_run", default=None)
 
 
 class Event:
-    """One thing that happened: ``event`` (its name), ``time`` (``time.time()``), ``run`` (the id of
-    the enclosing run or None), ``thread`` (its id) and the event's ``fields``, also
-    readable as attributes or items (``event.seconds``, ``event["seconds"]``)."""
+    """One thing that happened: ``event`` (its name), ``time`` (``time.time()``), ``run``
+    (the id of the enclosing run or None), ``thread`` (its id) and the event's ``fields``,
+    also readable as attributes or items (``event.seconds``, ``event["seconds"]``). A
+    field cannot be named ``event`` (``emit``'s first parameter)."""
     __slots__ = ("event", "time", "run", "thread", "fields")
 
     def __init__(self, event: str, fields: dict, run=None):
