@@ -689,8 +689,9 @@ def start_value(op: Op, dtype, empty: bool = False):
     if op in (Op.NANMIN, Op.NANMAX) or (op in (Op.SEGMENT_MIN, Op.SEGMENT_MAX)
                                         and kind == "f"):
         return np.nan   # fmin/fmax: NaN gives way to any number
-    op = {Op.SEGMENT_SUM: Op.SUM, Op.SEGMENT_PROD: Op.PROD, Op.SEGMENT_MIN: Op.MIN,
-          Op.SEGMENT_MAX: Op.MAX}.get(op, op)
+    if op is Op.SEGMENT_SUM:
+        return 0   # +0.0, as pandas' group sums (a group of -0.0 sums to +0.0)
+    op = {Op.SEGMENT_PROD: Op.PROD, Op.SEGMENT_MIN: Op.MIN, Op.SEGMENT_MAX: Op.MAX}.get(op, op)
     if op in (Op.SUM, Op.CUMSUM):
         # -0.0 + -0.0 is -0.0: a sum of negative zeros stays one (NumPy's empty sum: +0.0)
         return -0.0 if kind == "f" and not empty else 0

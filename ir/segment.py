@@ -67,8 +67,8 @@ def oracle(how: str):
         keep = _rows(values, codes, skipna)
         v, c = values[keep], codes[keep]
         if how in ("sum", "prod"):
-            out = np.full(ngroups, -0.0 if how == "sum" and dtype.kind == "f" else
-                          (0 if how == "sum" else 1), dtype)
+            # sums start at +0.0, as pandas' (a group of -0.0 sums to +0.0)
+            out = np.full(ngroups, 0 if how == "sum" else 1, dtype)
             (np.add if how == "sum" else np.multiply).at(out, c, v.astype(dtype))
             if min_count > 0 and dtype.kind == "f":
                 out[_count(values, codes, ngroups, skipna) < min_count] = np.nan
@@ -177,7 +177,7 @@ def decomposition(how: str):
             min_count = arg.get("min_count", 0)
             if (not skipna or not floats) and min_count == 0:
                 return _seg(how, x, codes, node, skipna=False) if skipna else None
-            total = _seg(how, _filled(x, -0.0 if how == "sum" else 1.0) if skipna else x,
+            total = _seg(how, _filled(x, 0.0 if how == "sum" else 1.0) if skipna else x,
                          codes, node, skipna=False, min_count=0)
             if min_count > 0 and total.dtype.kind == "f":
                 few = _ew("less", _count_of(x, codes, node, skipna), b.const(min_count))
@@ -193,7 +193,7 @@ def decomposition(how: str):
                 return None   # no group to read a mean from: the oracle
             x64 = x if x.dtype == np.float64 else b.astype(x, np.float64)
             if skipna:
-                x64 = _filled(x64, -0.0)
+                x64 = _filled(x64, 0.0)
             count = _count_of(x, codes, node, skipna)
             total = _seg("sum", x64, codes, node, skipna=False, min_count=0)
             none = _ew("equal", count, b.const(0))

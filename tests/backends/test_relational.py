@@ -203,3 +203,14 @@ def test_join_indices_errors():
         join_indices([np.arange(3)], [np.arange(3)], "cross")
     with pytest.raises(ValueError):
         join_indices([np.arange(3)], [np.arange(3), np.arange(3)], "inner")
+
+
+def test_segment_sums_start_at_positive_zero():
+    """pandas' group sums start at +0.0: a group of -0.0 (or of NaN) sums to +0.0."""
+    s = pd.Series([np.nan, np.nan, -0.0, -0.0, 1.0])
+    keys = np.array([1, 1, 2, 2, 3])
+    codes, _, ngroups = factorize([keys])
+    for how in ("sum", "mean"):
+        got = np.asarray(segment_reduce(s.to_numpy(), codes, ngroups, how))
+        want = getattr(s.groupby(keys), how)().to_numpy()
+        np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
