@@ -201,6 +201,8 @@ class DataFrame:
     def __getattr__(self, name):
         if name.startswith("__") or name in _OWN:
             raise AttributeError(name)
+        if hasattr(pd.DataFrame, name):  # a method/property wins over a column, as pandas
+            return fallback_attr(self, "DataFrame", name)
         if self._pd is None and (self._cols or {}).get(name) is not None or \
                 (self._scan is not None and name in self._scan.columns and
                  self._cols is None):

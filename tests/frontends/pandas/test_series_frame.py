@@ -178,3 +178,12 @@ def test_namespace_and_evaluate():
     df = wpd.DataFrame({"a": [1, 2]})
     pdt.assert_frame_equal(weldish.evaluate(df), pandas.DataFrame({"a": [1, 2]}))
     pdt.assert_frame_equal(wpd.to_pandas(df), pandas.DataFrame({"a": [1, 2]}))
+
+
+def test_nullable_and_attribute_rules():
+    data = {"n": pandas.array([1, None, 3], dtype="Int64"), "count": [1.0, 2.0, 3.0]}
+    check(lambda pd, df: df.n + 1, data)
+    check(lambda pd, df: df.n.sum(), data)
+    check(lambda pd, df: df[df.n > 1], data)
+    check(lambda pd, df: df.count(), data)  # the method, not the column
+    check(lambda pd, df: df["count"] * 2, data)
