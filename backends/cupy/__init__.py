@@ -59,16 +59,18 @@ class CupyBackend:
         return self._device
 
     def plan(self, roots):
-        return partition(roots, emit.can_fuse)
+        plan = partition(roots, emit.can_fuse)
+        for n, why in plan.reasons.items():   # where each step that is not a kernel runs
+            if n.op is not Op.CALL:
+                plan.reasons[n] = f"{why}; " + (
+                    "on the host: operands copied from the device, the value back"
+                    if host_step_needed(n) else "on the device (CuPy)")
+        return plan
 
     def notes(self, plan) -> dict:
-        notes = {k.output: f"did not compile ({self.failed[k.signature()]}); runs on the "
-                 "host" for k in plan.kernels() if k.signature() in self.failed}
-        for step in plan.steps:
-            if not isinstance(step, Kernel) and step.op not in (Op.INPUT, Op.CONST) and \
-                    host_step_needed(step):
-                notes[step] = "runs on the host (NumPy): device -> host -> device copies"
-        return notes
+        """Kernel output -> remark, for ``explain``: kernels that failed to run."""
+        return {k.output: f"did not compile ({self.failed[k.signature()]}); runs on the "
+                "host" for k in plan.kernels() if k.signature() in self.failed}
 
     def functions(self, kernel, ndim, classes, reduced):
         key = (kernel.signature(), ndim, classes, reduced)
@@ -161,8 +163,13 @@ class Program:
         if node.op is Op.CONST or node.op is Op.INPUT:
             return evaluate_node(node, memo)
         if not host_step_needed(node):
-            if node.op is Op.CONCATENATE and any(dev.is_device(memo[s]) for s in node.src):
-                return dev.concatenate([memo[s] for s in node.src], dict(node.arg)["axis"])
+            if any(dev.is_device(memo.get(s)) for s in node.src):   # all on the device
+                if node.op is Op.CONCATENATE:
+                    return dev.concatenate([memo[s] for s in node.src],
+                                           dict(node.arg)["axis"])
+                for s in node.src:
+                    if s in memo and not dev.is_device(memo[s]):
+                        memo[s] = dev.asarray(as_array(memo[s], s))
             return evaluate_node(node, memo)
         host = {s: dev.to_host(memo[s]) for s in node.src if s in memo}
         return evaluate_node(node, host)

@@ -181,7 +181,11 @@ def _grid(n):
 
 
 def host_step_needed(node) -> bool:
-    """Whether a step that is not a kernel must run on the host (NumPy): views, reshapes
-    and concatenations have device versions (CuPy dispatches NumPy's functions)."""
-    return node.op not in (Op.GETITEM, Op.TRANSPOSE, Op.BROADCAST_TO, Op.RESHAPE,
-                           Op.CONCATENATE)
+    """Whether a step that is not a kernel must run on the host (NumPy): views, reshapes,
+    concatenations and matrix products have device versions (CuPy dispatches NumPy's
+    functions to its own, cuBLAS for the products)."""
+    return node.op not in ON_DEVICE
+
+
+ON_DEVICE = frozenset({Op.GETITEM, Op.TRANSPOSE, Op.BROADCAST_TO, Op.RESHAPE,
+                       Op.CONCATENATE, Op.MATMUL, Op.DOT})
