@@ -274,10 +274,20 @@ class Series:
         return self._filter(self._mask_array(key))
 
     def __setitem__(self, key, value):
+        try:  # s[mask] = number: a lazy where (the value fits the dtype: no upcast)
+            x = self._need_lazy()
+            m = self._mask_array(key) if not isinstance(key, Series) else self._cond(key)
+            ok = (x.dtype.kind == "f" and type(value) in (int, float)) or \
+                (x.dtype == np.int64 and type(value) is int and -2**63 <= value < 2**63)
+            if not ok:
+                raise Unsupported("value would change the dtype")
+            self._lazy = wnp.where(m, value, x)
+            return
+        except Unsupported as e:
+            reason = str(e)
         ps = self.to_pandas().copy()
-        t = fallback.LOG
         ps[to_pandas_obj(key)] = to_pandas_obj(value)
-        t.record("pandas.Series.__setitem__", "assignment runs in pandas")
+        fallback.LOG.record("pandas.Series.__setitem__", reason)
         self._set_from_pandas(ps)
 
     @_lazy

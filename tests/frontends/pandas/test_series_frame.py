@@ -187,3 +187,16 @@ def test_nullable_and_attribute_rules():
     check(lambda pd, df: df[df.n > 1], data)
     check(lambda pd, df: df.count(), data)  # the method, not the column
     check(lambda pd, df: df["count"] * 2, data)
+
+
+def test_series_setitem():
+    def fn(pd, df):
+        s = df["b"].copy()
+        s[s > 0] = 0.5
+        s[df.a == 1] = 7
+        i = df["a"].copy()
+        i[i > 2] = 0
+        t = df["a"].copy()
+        t[0] = 9  # a label: pandas runs it
+        return pd.DataFrame({"s": s, "i": i, "t": t})
+    check(fn, frames()["mixed"])
