@@ -203,7 +203,7 @@ def _observe_step(observer, step, launch, output, memo, t0):
     seconds = time.perf_counter() - t0
     outputs = step.outputs if isinstance(step, Kernel) else (output,)
     values = [memo[n] for n in outputs if n in memo]
-    observer("execute", step=str(output), kind="node" if launch is None else "kernel",
+    observer("execute", step=str(output.op), kind="node" if launch is None else "kernel",
              seconds=seconds, outputs=len(outputs),
              rows=max((v.shape[0] if getattr(v, "ndim", 0) else 1 for v in values),
                       default=0),

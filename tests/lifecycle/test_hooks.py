@@ -149,3 +149,19 @@ def test_artifact_lifecycle_events_in_order(tmp_path):
     assert names.index("compile") < names.index("execute")
     assert end.rows_in == 23 and end.error is None
     assert log[0].path == log[1].path == str(tmp_path / "f.weldish")
+
+
+def test_runs_only_subscriber_sees_only_events_inside_runs():
+    got = []
+    h = hooks.subscribe(got.append, events=("execute", "run"), runs_only=True)
+    try:
+        a = np.arange(8.0)
+        weldish.evaluate(wnp.asarray(a) * 3.0)            # outside a run: not reported
+        assert got == [] and not hooks.wants("execute")
+        with hooks.running(kind="job") as run:
+            assert hooks.wants("execute")
+            np.testing.assert_array_equal(weldish.evaluate(wnp.asarray(a) * 3.0), a * 3.0)
+    finally:
+        hooks.unsubscribe(h)
+    assert [e.event for e in got] == ["run", "execute", "run"]
+    assert {e.run for e in got} == {run.id}

@@ -84,12 +84,13 @@ class Event:
 
 
 class _Subscriber:
-    __slots__ = ("id", "callback", "events", "warned")
+    __slots__ = ("id", "callback", "events", "runs_only", "warned")
 
-    def __init__(self, callback, events):
+    def __init__(self, callback, events, runs_only=False):
         self.id = next(_IDS)
         self.callback = callback
         self.events = events
+        self.runs_only = runs_only
         self.warned = False
 
     def __repr__(self):
@@ -106,12 +107,13 @@ def _event_set(events):
     return frozenset(events)
 
 
-def subscribe(callback, events=None):
-    """Call ``callback(event)`` for every event (or those named in ``events``).
-    Returns a handle for ``unsubscribe``."""
+def subscribe(callback, events=None, runs_only: bool = False):
+    """Call ``callback(event)`` for every event (or those named in ``events``; with
+    ``runs_only``, only events inside a run, so evaluations outside runs skip the work of
+    reporting to it). Returns a handle for ``unsubscribe``."""
     if not callable(callback):
         raise TypeError(f"hook callback must be callable, got {type(callback).__name__}")
-    sub = _Subscriber(callback, _event_set(events))
+    sub = _Subscriber(callback, _event_set(events), runs_only)
     with _LOCK:
         SUBSCRIBERS.append(sub)
     return sub
@@ -135,7 +137,8 @@ def emit(event: str, **fields) -> None:
         return
     ev = Event(event, fields, _RUN.get())
     for sub in tuple(SUBSCRIBERS):
-        if sub.events is not None and event not in sub.events:
+        if sub.events is not None and event not in sub.events or \
+                sub.runs_only and ev.run is None:
             continue
         try:
             sub.callback(ev)
@@ -150,8 +153,11 @@ def emit(event: str, **fields) -> None:
 
 
 def wants(event: str) -> bool:
-    """Whether any subscriber takes ``event``."""
-    return any(s.events is None or event in s.events for s in tuple(SUBSCRIBERS))
+    """Whether any subscriber takes ``event`` (emitted here and now: a subscriber of
+    events inside runs only does not want one outside a run)."""
+    in_run = _RUN.get() is not None
+    return any((s.events is None or event in s.events) and (in_run or not s.runs_only)
+               for s in tuple(SUBSCRIBERS))
 
 
 @contextmanager

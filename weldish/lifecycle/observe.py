@@ -63,6 +63,8 @@ def sizes(arrays) -> tuple[int, int]:
 def execute(backend, program, memo, num_threads):
     """``backend.execute`` with its steps reported: a backend that reports steps itself
     (``observes_steps``) gets the emitter, any other one is one step, "program"."""
+    if not wants("execute"):   # (a tracker outside any run: nothing to report)
+        return backend.execute(program, memo, num_threads)
     if getattr(backend, "observes_steps", False):
         return backend.execute(program, memo, num_threads, observer=emit)
     t0 = time.perf_counter()

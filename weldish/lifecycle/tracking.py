@@ -399,7 +399,7 @@ def enable(path=None, evaluate: bool | None = None, mlflow: bool | None = None) 
             if mlflow is None:
                 mlflow = bool(os.environ.get("WELDISH_MLFLOW"))
             tracker = Tracker(Store(path), forward=mlflow_forwarder() if mlflow else None)
-            tracker.handle = hooks.subscribe(tracker, Tracker.EVENTS)
+            tracker.handle = hooks.subscribe(tracker, Tracker.EVENTS, runs_only=True)
             _STATE["tracker"] = tracker
         if evaluate is not None:
             SETTINGS.track = bool(evaluate)
