@@ -38,6 +38,8 @@ from .ir import build
 from .ir.node import canon, toposort
 from .ir.ops import Op
 from .lazy import LazyArray
+from .lifecycle import observe as _observe
+from .lifecycle.hooks import SUBSCRIBERS as _HOOKS
 
 # the module (``weldish.evaluate`` is also the name of its function): RUNS and GENERATION
 # are read live
@@ -126,6 +128,8 @@ def _prepare(given, leaves, rebuild, nargs):
     roots = list(dict.fromkeys(x._node for x in lazies))
     if not roots or any(n.op is Op.CALL for n in toposort(roots)):
         return None   # (annotated calls run by stages, piece by piece: weldish.split)
+    if _HOOKS:   # a new input signature traced: reported as evaluations' graphs are
+        _observe.traced(roots)
     prepared, inputs = ev.program_for(roots)
     position = {id(a): i for i, a, _ in given}
     bind = []

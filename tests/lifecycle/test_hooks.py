@@ -165,3 +165,15 @@ def test_runs_only_subscriber_sees_only_events_inside_runs():
         hooks.unsubscribe(h)
     assert [e.event for e in got] == ["run", "execute", "run"]
     assert {e.run for e in got} == {run.id}
+
+
+def test_weldish_function_traces_once_per_signature():
+    @weldish.function
+    def sqdiff(a, b):
+        return ((a - b) ** 2).sum()
+    a, b = np.arange(10.0), np.ones(10)
+    with hooks.listen(("trace", "execute")) as log:
+        first, again = sqdiff(a, b), sqdiff(a, b)
+        sqdiff(a[:5], b[:5])
+    assert first == again == ((a - b) ** 2).sum()
+    assert [e.event for e in log] == ["trace", "execute", "execute", "trace", "execute"]
