@@ -63,7 +63,7 @@ def literal(value, dt) -> str:
     return f"__longlong_as_double({int(v.view(np.int64))}LL)"
 
 
-def _kind(node):
+def kind(node):
     """The dtype kind an op's entry is keyed by, as in the LLVM column."""
     if node.op in lowering.SINGLE_ELEMENT:
         return node.src[0].dtype.kind
@@ -107,7 +107,7 @@ def can_fuse(node):
 
 def _cuda_entry(node):
     table = OPS[node.op].cuda
-    return None if table is None else lowering.entry(table, _kind(node))
+    return None if table is None else lowering.entry(table, kind(node))
 
 
 @dataclass
@@ -270,7 +270,7 @@ def emit(kernel, name: str, ndim: int, classes: tuple, reduced: tuple) -> Emitte
     return Emitted("\n".join(out) + "\n", functions)
 
 
-def _arg_take(r, acc_dt, better_tpl, bv, bi, av, ai):
+def _arg_take(acc_dt, better_tpl, bv, bi, av, ai):
     better = apply(better_tpl, [bv, av], acc_dt)
     return f"wd_arg_take({better}, {bv}, {bi}, {av}, {ai})"
 
@@ -311,7 +311,7 @@ def _reduction(kernel, name, nk, ndim, common, acc_dt, signature, unravel, body,
     for j, r in enumerate(reds):
         tpl, dt, v = _cuda_entry(r), acc_dt[r], names[r]
         if tpl.startswith("arg:"):
-            w(f"if ({_arg_take(r, dt, tpl[4:], v, 'r', f'acc{j}', f'accx{j}')}) "
+            w(f"if ({_arg_take(dt, tpl[4:], v, 'r', f'acc{j}', f'accx{j}')}) "
               f"{{ acc{j} = {v}; accx{j} = r; }}", 3)
         elif tpl.startswith("only:"):
             w(f"acc{j} = {v};", 3)
@@ -383,7 +383,7 @@ def _combine_into(w, depth, r, dt, a, b, ax, bx):
     """``a = a (op) b`` for partials: the earlier one on the left."""
     tpl = _cuda_entry(r)
     if tpl.startswith("arg:"):
-        w(f"if ({_arg_take(r, dt, tpl[4:], b, bx, a, ax)}) {{ {a} = {b}; {ax} = {bx}; }}",
+        w(f"if ({_arg_take(dt, tpl[4:], b, bx, a, ax)}) {{ {a} = {b}; {ax} = {bx}; }}",
           depth)
     elif tpl.startswith("only:"):
         w(f"{a} = {a};", depth)   # one element per slice: the part that has it is first
