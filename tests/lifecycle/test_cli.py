@@ -72,6 +72,7 @@ def test_run_files_then_runs_table_show_and_lineage(files, monkeypatch, capsys):
     assert re.search(r"batches\s+3", done.stdout)
     ids = [re.search(r"run (\w+) recorded", done.stderr).group(1)]
     monkeypatch.setenv("WELDISH_TRACKING_DB", str(db))
+    monkeypatch.delenv("WELDISH_TRACKING", raising=False)
     from weldish.lifecycle import tracking
     try:
         out, err = in_process("run", d / "score.weldish", "--input", d / "in.csv",
