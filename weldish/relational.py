@@ -155,12 +155,26 @@ def _remap(codes, mapping):
 
 
 @njit(nogil=True, cache=False)
-def _combine(codes, col, width):
-    """codes * width + col, -1 where either is -1."""
-    out = np.empty_like(codes)
+def _combine_into(codes, col, width, out):
+    """out = codes * width + col, -1 where either is -1; whether any is."""
+    missing = False
     for i in range(codes.shape[0]):
-        out[i] = -1 if codes[i] < 0 or col[i] < 0 else codes[i] * width + col[i]
-    return out
+        if codes[i] < 0 or col[i] < 0:
+            out[i] = -1
+            missing = True
+        else:
+            out[i] = codes[i] * width + col[i]
+    return missing
+
+
+def _combine(codes, col, width):
+    """(codes * width + col, -1 where either is -1; whether any is), by row chunks on
+    threads."""
+    out = np.empty_like(codes)
+    chunks = _chunks(len(codes))
+    missing = _on_threads(_combine_into, [(codes[a:b], col[a:b], width, out[a:b])
+                                          for a, b in chunks])
+    return out, any(missing)
 
 
 @njit(nogil=True, cache=False)
@@ -400,33 +414,33 @@ def factorize(keys, sort: bool = True, dropna: bool = True):
     n = len(keys[0])
     if any(len(k) != n for k in keys):
         raise ValueError("key columns differ in length")
-    columns, combined, width_total = [], None, 1
+    columns, combined, width_total, missing = [], None, 1, None
     for col in keys:
         codes, uniques = _column_codes(col, sort)
         width = len(uniques)
         if not dropna:   # missing: one more code, after the others
-            missing = codes < 0
-            if missing.any():
-                codes = np.where(missing, width, codes)
+            absent = codes < 0
+            if absent.any():
+                codes = np.where(absent, width, codes)
                 width += 1
         if combined is None:
             combined, width_total = codes, width
         elif width_total * max(width, 1) >= (1 << 62):
             # the composite would overflow: number the combinations so far densely first
-            missing = combined < 0
-            combined, first = _int_codes(combined, ~missing if missing.any() else _ALL, sort)
+            combined, first = _int_codes(combined, combined >= 0 if missing else _ALL, sort)
             columns = [("recoded", first, columns)]
-            combined, width_total = _combine(combined, codes, width), len(first) * width
+            (combined, missing), width_total = _combine(combined, codes, width), \
+                len(first) * width
         else:
-            combined, width_total = _combine(combined, codes, width), width_total * width
+            (combined, missing), width_total = _combine(combined, codes, width), \
+                width_total * width
         columns.append((uniques, width))
     if len(keys) == 1 and (sort or columns[0][1] == len(columns[0][0])):
         # one column: its codes are the groups' already (unless a missing group, coded
         # last, must take its place of first appearance)
         ngroups = columns[0][1]
         return combined, _split_keys(np.arange(ngroups, dtype=np.int64), columns), ngroups
-    missing = combined < 0
-    group_codes, composite = _int_codes(combined, ~missing if missing.any() else _ALL, sort)
+    group_codes, composite = _int_codes(combined, combined >= 0 if missing else _ALL, sort)
     return group_codes, _split_keys(composite, columns), len(composite)
 
 
