@@ -72,8 +72,8 @@ class CupyBackend:
         return {k.output: f"did not compile ({self.failed[k.signature()]}); runs on the "
                 "host" for k in plan.kernels() if k.signature() in self.failed}
 
-    def functions(self, kernel, ndim, classes, reduced):
-        key = (kernel.signature(), ndim, classes, reduced)
+    def functions(self, kernel, ndim, classes, reduced, signature=None):
+        key = (signature or kernel.signature(), ndim, classes, reduced)
         found = self._functions.get(key)
         if found is None:
             # named by content: the same kernel has the same name in every process
@@ -132,8 +132,12 @@ class Program:
             self.steps.append((step, launch, frees))
 
     def _getter(self, kernel):
+        signature = []   # computed once, on first use
+
         def get(ndim, classes, reduced):
-            return self.backend.functions(kernel, ndim, classes, reduced)
+            if not signature:
+                signature.append(kernel.signature())
+            return self.backend.functions(kernel, ndim, classes, reduced, signature[0])
         return get
 
     def run(self, memo, on_device=False):

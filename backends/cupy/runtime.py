@@ -22,6 +22,7 @@ from . import emit
 # fixed, so the combination order depends on sizes only (reproducible).
 CHUNK = emit.BLOCK * 16
 MAX_GRID = 1 << 20   # blocks per launch; the kernels' loops are grid-stride
+OPTIONS = ("-std=c++17", "--fmad=false")   # NVRTC's (nvcc takes the same)
 
 
 class CupyDevice:
@@ -52,7 +53,9 @@ class CupyDevice:
     def compile(self, source: str, functions):
         """``functions``: (C name, params) of the kernels in ``source``."""
         from .prelude import PRELUDE
-        module = self.cp.RawModule(code=PRELUDE + source, options=("-std=c++17",))
+        # no FMA contraction: NumPy rounds each multiply and add (x * x - y * y would
+        # differ, to the sign, where it cancels)
+        module = self.cp.RawModule(code=PRELUDE + source, options=OPTIONS)
         return {cname: module.get_function(cname) for cname, _ in functions}
 
     def launch(self, fn, grid, block, args):
@@ -73,6 +76,7 @@ class Launcher:
     def __init__(self, kernel, device, compiled):
         """``compiled(ndim, classes, reduced) -> (role -> (function, params))``."""
         self.kernel, self.device, self.compiled = kernel, device, compiled
+        self.layouts: dict = {}   # the inputs' strides -> layout (see _layout)
         shape = kernel.shape
         self.empty = any(n == 0 for n in shape)
         nd = len(shape)
@@ -108,14 +112,11 @@ class Launcher:
             if k.compact is not None and k.compact.shape[0]:
                 raise InputChanged("the boolean mask selects 0 values")
             return [outs[n] if n in outs else results[n] for n in k.outputs]
-        strides = _operand_strides(k, arrays, [outs[n] for n in self.writes])
-        shape = [k.shape[d] for d in self.perm]
-        strides = [[st[d] for d in self.perm] for st in strides]
-        itemsizes = [a.itemsize for a in arrays] + [n.dtype.itemsize for n in self.writes]
-        shape, strides, red = coalesce(shape, strides, self.reduced, itemsizes)
-        classes = tuple(tuple(stride_class(s, size) for s in st)
-                        for st, size in zip(strides, itemsizes))
-        functions = self.compiled(len(shape), classes, red)
+        key = tuple(a.strides for a in arrays)   # shapes are the graph's: fixed
+        layout = self.layouts.get(key)
+        if layout is None:
+            layout = self.layouts[key] = self._layout(arrays, outs)
+        shape, strides, red, functions = layout
         values = {f"n{d}": n for d, n in enumerate(shape)}
         for j, (a, st) in enumerate(zip(list(arrays) + [outs[n] for n in self.writes],
                                         strides)):
@@ -131,6 +132,18 @@ class Launcher:
                 else total
             self._run(functions["main"], _grid(nkeep), values)
         return [outs[n] if n in outs else results[n] for n in k.outputs]
+
+    def _layout(self, arrays, outs):
+        """Coalesced shape, strides, reduced dims and compiled functions of a layout."""
+        k = self.kernel
+        strides = _operand_strides(k, arrays, [outs[n] for n in self.writes])
+        shape = [k.shape[d] for d in self.perm]
+        strides = [[st[d] for d in self.perm] for st in strides]
+        itemsizes = [a.itemsize for a in arrays] + [n.dtype.itemsize for n in self.writes]
+        shape, strides, red = coalesce(shape, strides, self.reduced, itemsizes)
+        classes = tuple(tuple(stride_class(s, size) for s in st)
+                        for st, size in zip(strides, itemsizes))
+        return shape, strides, red, self.compiled(len(shape), classes, red)
 
     def _run(self, function, grid, values):
         fn, params = function

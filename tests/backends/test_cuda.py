@@ -23,7 +23,8 @@ import pytest
 import weldish
 import weldish.numpy as wnp
 from weldish import backends, workloads
-from weldish.backends.cupy import CupyBackend, device_function, emit, runtime
+from weldish.backends.cupy import (CupyBackend, device_function, emit, evaluate_on_device,
+                                   runtime)
 from weldish.backends.cupy.hostshim import HostDevice, build
 from weldish.backends.cupy.prelude import PRELUDE
 from weldish.ir.ops import BINARY_UFUNCS, OPS, REDUCTIONS, SCANS, UNARY_UFUNCS, Op
@@ -202,7 +203,7 @@ def test_every_lowering_is_in_the_suite():
 def test_all_kernels_compile_with_nvcc_ptx(collected, tmp_path):
     source = tmp_path / "kernels.cu"
     source.write_text(PRELUDE + "\n".join(src for src, _ in collected.values()))
-    done = subprocess.run(["nvcc", "--ptx", "-arch=sm_80", "-std=c++17", "-w",
+    done = subprocess.run(["nvcc", "--ptx", "-arch=sm_80", *runtime.OPTIONS, "-w",
                            str(source), "-o", str(tmp_path / "kernels.ptx")],
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-4000:]
@@ -222,8 +223,12 @@ def test_kernel_values_on_the_host(collected, monkeypatch):
         with quiet():
             got = _run(backend, thunk)
         assert_same(got, expected, context=label, scale=_scale(label, expected))
-    # CuPy arrays' stand-ins bound as inputs, two outputs from one kernel
+    # results left on the "device"; inputs bound in place, two outputs from one kernel
     with _registered(backend):
+        for label, thunk, expected in CASES[:20]:
+            with quiet():
+                got = evaluate_on_device(thunk())
+            assert_same(got, expected, context=f"{label} on the device")
         call, put = device_function(_two_outputs)(*_TWO_OUTPUT_INPUTS)
     exp_call, exp_put = _two_outputs(np, *_TWO_OUTPUT_INPUTS)
     assert_same(call, exp_call, scale=100.0)
