@@ -15,6 +15,26 @@ from ._common import call_pandas, record_lazy
 _REGEX_CHARS = set(".^$*+?{}[]\\|()")
 
 
+_POOL = []
+PIECE = 1 << 20  # rows per piece below which one call is cheaper than threads
+
+
+def _pieces(fn, arr):
+    """``fn`` over row pieces of ``arr`` on the thread pool (pyarrow kernels release the
+    GIL; string kernels are elementwise, so the pieces' results concatenate to the
+    whole's)."""
+    from ..config import SETTINGS
+    n, k = len(arr), max(1, SETTINGS.num_threads)
+    if n < 2 * PIECE or k == 1:
+        return fn(arr)
+    if not _POOL:
+        from concurrent.futures import ThreadPoolExecutor
+        _POOL.append(ThreadPoolExecutor(k, thread_name_prefix="weldish-str"))
+    step = -(-n // k)
+    parts = list(_POOL[0].map(fn, [arr.slice(i, step) for i in range(0, n, step)]))
+    return pa.chunked_array(parts)
+
+
 def _literal(pat) -> bool:
     return isinstance(pat, str) and not (set(pat) & _REGEX_CHARS)
 
@@ -47,6 +67,8 @@ class StringMethods:
     # -- result types as pandas' str dtype gives them -------------------------------------
     @staticmethod
     def _strings(ps, arr):
+        if isinstance(arr, pa.ChunkedArray) and arr.num_chunks > 1:
+            arr = arr.combine_chunks()
         return pd.Series(ps.dtype.__from_arrow__(arr), index=ps.index, name=ps.name)
 
     @staticmethod
@@ -64,7 +86,8 @@ class StringMethods:
         return pd.Series(vals, index=ps.index, name=ps.name)
 
     def _strfn(self, name, fn, args=(), kwargs=None):
-        return self._call(name, args, kwargs or {}, lambda ps, a: self._strings(ps, fn(a)))
+        return self._call(name, args, kwargs or {},
+                          lambda ps, a: self._strings(ps, _pieces(fn, a)))
 
     def lower(self):
         return self._strfn("lower", pc.utf8_lower)
@@ -95,21 +118,22 @@ class StringMethods:
             st = 1 if step is None else step
             lo = start if start is not None else (0 if st > 0 else -1)
             if stop is None:
-                res = pc.utf8_slice_codeunits(a, lo, step=st) if st > 0 else \
-                    pc.utf8_slice_codeunits(a, lo, -(2 ** 31), step=st)
+                hi = 2 ** 31 - 1 if st > 0 else -(2 ** 31)
             else:
-                res = pc.utf8_slice_codeunits(a, lo, stop, step=st)
+                hi = stop
+            res = _pieces(lambda p: pc.utf8_slice_codeunits(p, lo, hi, step=st), a)
             return self._strings(ps, res)
         return self._call("slice", (start, stop, step), {}, fn)
 
     def len(self):
-        return self._call("len", (), {}, lambda ps, a: self._ints(ps, pc.utf8_length(a)))
+        return self._call("len", (), {},
+                          lambda ps, a: self._ints(ps, _pieces(pc.utf8_length, a)))
 
     def _match(self, name, pat, na, fn, args, kwargs):
         def run(ps, a):
             if not isinstance(pat, str) or na is not None:
                 raise Unsupported("pattern or na=")
-            return self._bools(ps, fn(a, pat))
+            return self._bools(ps, _pieces(lambda p: fn(p, pat), a))
         return self._call(name, args, kwargs, run)
 
     def contains(self, pat, case=True, flags=0, na=None, regex=True):

@@ -2,6 +2,7 @@
 import numpy as np
 import pandas
 import pandas.testing as pdt
+import pytest
 
 import weldish
 import weldish.pandas as wpd
@@ -20,7 +21,10 @@ CASES = [
 ]
 
 
-def test_str_methods_equal_pandas():
+@pytest.mark.parametrize("piece", [1 << 20, 2])
+def test_str_methods_equal_pandas(piece, monkeypatch):
+    from weldish.pandas import strings
+    monkeypatch.setattr(strings, "PIECE", piece)  # 2: pieces on the thread pool
     weldish.fallbacks.clear()
     for data in (DATA, ["one"], []):
         ps = pandas.Series(data, dtype="str", name="t")
