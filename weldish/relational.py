@@ -13,6 +13,8 @@
 """
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from numba import njit
 
@@ -290,7 +292,7 @@ def _chunks(n):
     from .config import SETTINGS
     k = max(1, min(SETTINGS.num_threads, n // _PARALLEL_ROWS))
     bounds = [n * i // k for i in range(k + 1)]
-    return list(zip(bounds[:-1], bounds[1:]))
+    return list(itertools.pairwise(bounds))
 
 
 def _on_threads(fn, arguments):
