@@ -443,6 +443,19 @@ class DataFrame:
             keep = keep & m if how == "any" else keep | m
         return self._filter(np.array(np.asarray(keep), dtype=bool))
 
+    # -- reductions: one Series over the columns (all of one NumPy dtype, else pandas) ----
+    def _reduce(self, how, axis, skipna, numeric_only, kwargs):
+        cols = self._frame()
+        if axis not in (0, "index") or numeric_only or not cols or \
+                any(s._lazy is None for s in cols.values()) or \
+                len({s.dtype for s in cols.values()}) != 1:
+            raise Unsupported("reduction over mixed or non-lazy columns, or arguments")
+        impl = getattr(Series, how).__wrapped_lazy__
+        values = [impl(s, skipna=skipna, **kwargs) for s in cols.values()]
+        if any(type(v) is float for v in values):  # an empty column: pandas' float NaN
+            raise Unsupported("empty columns")
+        return Series._from_pandas(pd.Series(values, index=self.columns))
+
     # -- ordering and duplicates: positions from the key columns, columns gathered lazily
     @_lazy
     def sort_values(self, by, *, axis=0, ascending=True, inplace=False, kind="quicksort",
@@ -600,3 +613,14 @@ def _install_operators():
 
 
 _install_operators()
+
+
+def _reduction(how):
+    def method(self, axis=0, skipna=True, numeric_only=False, **kwargs):
+        return self._reduce(how, axis, skipna, numeric_only, kwargs)
+    method.__name__ = how
+    return _lazy(method)
+
+
+for _how in ("sum", "mean", "min", "max", "std", "var"):
+    setattr(DataFrame, _how, _reduction(_how))

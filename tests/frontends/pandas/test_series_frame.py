@@ -200,3 +200,14 @@ def test_series_setitem():
         t[0] = 9  # a label: pandas runs it
         return pd.DataFrame({"s": s, "i": i, "t": t})
     check(fn, frames()["mixed"])
+
+
+def test_frame_reductions():
+    same_dtype = {"a": [1.0, np.nan, 3.0], "b": [0.5, 2.0, np.nan]}
+    ints = {"a": [1, 2, 3], "b": [4, 5, 7]}
+    for data in (same_dtype, ints, frames()["mixed"]):
+        for how in ("sum", "mean", "min", "max", "std", "var"):
+            if "s" in data and how in ("mean", "std", "var"):
+                continue
+            check(lambda pd, df: getattr(df, how)(), data)
+    check(lambda pd, df: df.sum(skipna=False), same_dtype)
