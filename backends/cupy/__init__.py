@@ -230,7 +230,7 @@ class Program:
 def evaluate_on_device(*arrays):
     """Lazy arrays' values as CuPy arrays, computed on the GPU (the lazy arrays are not
     rebound: the next evaluation computes them again)."""
-    from ...evaluate import program_for   # orchestration, imported only when called
+    from ...evaluate import program_for  # orchestration, imported only when called
     backend = _gpu()
     prepared, inputs = program_for([a.node for a in arrays], "cupy")
     memo = dict(zip(prepared.placeholders, [n.arg[0][1].data for n in inputs]))
@@ -262,7 +262,7 @@ def device_function(fn):
 def _trace(fn, args, backend):
     import numpy as np
 
-    from ... import numpy as wnp   # the frontend, imported only when tracing
+    from ... import numpy as wnp  # the frontend, imported only when tracing
     from ...evaluate import program_for
     stand_ins = [np.empty(a.shape, a.dtype) if backend.device.is_device(a) else a
                  for a in args]
