@@ -14,7 +14,7 @@ from .. import numpy as wnp
 from ..ir import build
 from ..lazy import LazyArray, Unsupported
 from ._common import (call_pandas, fallback_attr, is_number, lazy_dtype, lazy_or_pandas,
-                      same_index, to_pandas_obj)
+                      MaskedIndex, real_index, same_index, to_pandas_obj)
 from .series import Series, as_lazy
 
 _lazy = lazy_or_pandas("DataFrame")
@@ -122,10 +122,11 @@ class DataFrame:
         lazies = [s._lazy for s in self._cols.values() if s._lazy is not None]
         values = iter(evaluate_many(lazies))
         data = {}
+        index = real_index(self._index)
         for i, (k, s) in enumerate(self._cols.items()):
-            data[i] = pd.Series(next(values), index=self._index, copy=False) \
+            data[i] = pd.Series(next(values), index=index, copy=False) \
                 if s._lazy is not None else s._pd
-        pdf = pd.DataFrame(data, index=self._index, copy=False)
+        pdf = pd.DataFrame(data, index=index, copy=False)
         pdf.columns = self.columns
         return pdf
 
@@ -150,7 +151,7 @@ class DataFrame:
         if self._scan is not None and self._cols is None:
             return self._scan.index()
         self._frame() if self._pd is None else None
-        return self._index if self._pd is None else self._pd.index
+        return real_index(self._index) if self._pd is None else self._pd.index
 
     @index.setter
     def index(self, value):
@@ -171,7 +172,12 @@ class DataFrame:
     empty = property(lambda self: len(self) == 0 or len(self.columns) == 0)
 
     def __len__(self):
-        return len(self.index)
+        if self._scan is not None and self._cols is None:
+            return len(self._scan.index())
+        if self._pd is None:
+            self._frame()
+            return len(self._index)
+        return len(self._pd)
 
     def __iter__(self):
         return iter(self.columns)
@@ -258,7 +264,7 @@ class DataFrame:
 
     def _filter(self, mask: np.ndarray) -> "DataFrame":
         node, count = build.input(mask, "mask"), int(np.count_nonzero(mask))
-        index = self._index[mask]
+        index = MaskedIndex(self._index, mask, count)
         cols = {}
         for k, s in self._cols.items():
             c = s._filter(mask, node, count)
@@ -275,7 +281,7 @@ class DataFrame:
         """``value`` as a column of this frame (no alignment needed), or Unsupported."""
         n = len(self._index)
         if isinstance(value, Series):
-            if not same_index(self._index, value.index):
+            if not same_index(self._index, value._raw_index()):
                 raise Unsupported("column with another index (alignment)")
             if value._lazy is not None:
                 return Series._from_lazy(value._lazy, self._index, key)
@@ -364,7 +370,7 @@ class DataFrame:
 
     def _rows(self, sl):
         cols = self._frame()
-        index = self._index[sl]
+        index = real_index(self._index)[sl]
         out = {}
         for k, s in cols.items():
             c = s._slice(sl)
@@ -472,7 +478,8 @@ class DataFrame:
         return self._gather(order, ignore_index)
 
     def _gather(self, order, ignore_index=False):
-        index = pd.RangeIndex(len(order)) if ignore_index else self._index.take(order)
+        index = pd.RangeIndex(len(order)) if ignore_index else \
+            real_index(self._index).take(order)
         return DataFrame._from_cols({k: s._take(order, index) for k, s in self._cols.items()},
                                     index, self._colindex)
 

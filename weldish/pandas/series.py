@@ -18,7 +18,7 @@ from .. import numpy as wnp
 from ..ir import build
 from ..lazy import LazyArray, Unsupported, wrap_array
 from ._common import (call_pandas, fallback_attr, is_number, lazy_dtype, lazy_or_pandas,
-                      same_index, to_pandas_obj, unsupported)
+                      MaskedIndex, real_index, same_index, to_pandas_obj, unsupported)
 
 _lazy = lazy_or_pandas("Series")
 
@@ -64,7 +64,7 @@ class Series:
         """The real pandas Series (evaluates a lazy column)."""
         if self._lazy is None:
             return self._pd
-        return pd.Series(np.asarray(self._lazy), index=self._index, name=self._name,
+        return pd.Series(np.asarray(self._lazy), index=real_index(self._index), name=self._name,
                          copy=False)
 
     def _need_lazy(self) -> LazyArray:
@@ -78,6 +78,10 @@ class Series:
     # -- attributes ----------------------------------------------------------------------
     @property
     def index(self):
+        return real_index(self._index) if self._lazy is not None else self._pd.index
+
+    def _raw_index(self):
+        """The index, or the MaskedIndex standing for it (not computed)."""
         return self._index if self._lazy is not None else self._pd.index
 
     @index.setter
@@ -237,7 +241,7 @@ class Series:
     def _mask_array(self, key):
         """A boolean key as a NumPy mask of this Series' length, or Unsupported."""
         if isinstance(key, Series):
-            if key.dtype != np.bool_ or not same_index(self.index, key.index):
+            if key.dtype != np.bool_ or not same_index(self._raw_index(), key._raw_index()):
                 raise Unsupported("mask is not an aligned boolean Series")
             return np.asarray(key)
         if isinstance(key, (LazyArray, np.ndarray)) and key.dtype == np.bool_ and \
@@ -254,7 +258,7 @@ class Series:
         if self._lazy is None:
             return Series._from_pandas(self._pd[mask])
         return Series._from_lazy(LazyArray(build.compress(self._lazy.node, mask_node, count)),
-                                 self._index[mask], self._name)
+                                 MaskedIndex(self._index, mask, count), self._name)
 
     def _take(self, order: np.ndarray, index) -> "Series":
         if self._lazy is None:
@@ -267,7 +271,7 @@ class Series:
     def _slice(self, sl: slice) -> "Series":
         if self._lazy is None:
             return Series._from_pandas(self._pd.iloc[sl])
-        return Series._from_lazy(self._lazy[sl], self._index[sl], self._name)
+        return Series._from_lazy(self._lazy[sl], real_index(self._index)[sl], self._name)
 
     @_lazy
     def __getitem__(self, key):
@@ -542,7 +546,8 @@ class Series:
         ps = self.to_pandas()
         order = pd.Series(ps.to_numpy()).sort_values(
             ascending=ascending, kind=kind, na_position=na_position).index.to_numpy()
-        index = pd.RangeIndex(len(order)) if ignore_index else self._index.take(order)
+        index = pd.RangeIndex(len(order)) if ignore_index else \
+            real_index(self._index).take(order)
         return self._take(order, index)
 
     @_lazy
