@@ -148,6 +148,24 @@ def _range_lookup(keys, valid, lo, table, out):
 
 
 @njit(nogil=True, cache=False)
+def _integral(values):
+    """(int64 values, whether any is NaN, whether all others are integers within 2**53:
+    False as soon as one is not, the int64 values then unfinished)."""
+    ints = np.empty(values.shape[0], np.int64)
+    has_nan = False
+    for i in range(values.shape[0]):
+        x = values[i]
+        if x != x:
+            ints[i] = 0
+            has_nan = True
+        elif -9007199254740992.0 <= x <= 9007199254740992.0 and x == np.floor(x):
+            ints[i] = np.int64(x)
+        else:
+            return ints, has_nan, False
+    return ints, has_nan, True
+
+
+@njit(nogil=True, cache=False)
 def _remap(codes, mapping):
     out = np.empty_like(codes)
     for i in range(codes.shape[0]):
@@ -334,10 +352,14 @@ def _column_codes(col, sort):
         kind = arr.dtype.kind
         valid = _ALL
         if kind == "f":
-            nan = np.isnan(arr)
-            valid = ~nan if nan.any() else _ALL
+            f64 = np.ascontiguousarray(arr, dtype=np.float64)
+            ints, has_nan, integral = _integral(f64)
+            valid = ~np.isnan(f64) if has_nan else _ALL
+            if integral:   # (an integer column with NaN, typically): the integer path
+                codes, keys = _int_codes(ints, valid, sort)
+                return codes, keys.astype(arr.dtype)
             # -0.0 and 0.0 are one key (pandas' float hash table): add +0.0 first
-            bits = (arr.astype(np.float64) + 0.0).view(np.int64)
+            bits = (f64 + 0.0).view(np.int64)
         elif kind in "mM":
             bits = arr.view(np.int64)
             nat = bits == np.iinfo(np.int64).min
