@@ -58,6 +58,7 @@ FRAME_OPS = {
     "compare": lambda pd, df: pd.DataFrame({"lt": df.a < 2, "ne": df.b != 1.5,
                                             "eq": df.b == df.b}),
     "filter": lambda pd, df: df[(df.a > 1) & (df.b < 2)],
+    "filter_twice": lambda pd, df: (lambda f: f[f.b > 0].a + f[f.b > 0].b)(df[df.a > 1]),
     "filter_then_arith": lambda pd, df: df[df.a >= 2].b * 3 + df[df.a >= 2].a,
     "loc": lambda pd, df: df.loc[df.a > 1, ["b", "a"]],
     "loc_col": lambda pd, df: df.loc[df.b.notna(), "a"],
