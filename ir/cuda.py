@@ -133,4 +133,9 @@ CUDA = {
     "cumsum": {"f": "({0} + {1})", "iu": "wd_add({0}, {1})"},
     "cumprod": {"f": "({0} * {1})", "iu": "wd_mul({0}, {1})"},
     "compress": {"fiub": "compact"},
+    # segment (groupby) reductions: how a row's value combines into its group's
+    "segment_sum": {"f": "({0} + {1})", "iu": "wd_add({0}, {1})"},
+    "segment_prod": {"f": "({0} * {1})", "iu": "wd_mul({0}, {1})"},
+    "segment_min": {"f": "wd_fmin({0}, {1})", "iub": "wd_minimum({0}, {1})"},
+    "segment_max": {"f": "wd_fmax({0}, {1})", "iub": "wd_maximum({0}, {1})"},
 }

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...ir import build
-from ...ir.ops import OPS, REDUCE, SCAN, Op, start_value
+from ...ir.ops import OPS, REDUCE, SCAN, SEGMENT, Op, start_value
 from ..llvm import lowering
 from ..llvm.runtime import BROADCAST, UNIT
 
@@ -67,7 +67,7 @@ def kind(node):
     """The dtype kind an op's entry is keyed by, as in the LLVM column."""
     if node.op in lowering.SINGLE_ELEMENT:
         return node.src[0].dtype.kind
-    if node.op in REDUCE or node.op in SCAN:
+    if node.op in REDUCE or node.op in SCAN or node.op in SEGMENT:
         return lowering.accumulator_dtype(node).kind
     if node.op is Op.COMPRESS:
         return node.dtype.kind
@@ -195,7 +195,7 @@ def emit(kernel, name: str, ndim: int, classes: tuple, reduced: tuple) -> Emitte
                   depth)
             elif n is kernel.compact:
                 w(f"{ctype(n.dtype)} {var} = {names[n.src[0]]};", depth)
-            elif n.op in REDUCE or n is kernel.scan:
+            elif n.op in REDUCE or n.op in SEGMENT or n is kernel.scan:
                 src, dt = n.src[0], acc_dt.get(n, n.dtype)
                 w(f"{ctype(dt)} {var} = {cast(operand(src, src.dtype), src.dtype, dt)};",
                   depth)
@@ -223,7 +223,10 @@ def emit(kernel, name: str, ndim: int, classes: tuple, reduced: tuple) -> Emitte
     stores = [(k, n) for k, n in enumerate(ops) if k >= len(kernel.inputs)
               and n is not kernel.scan]
     w = _Writer()
-    if kernel.compact is not None:
+    if any(r.op in SEGMENT for r in kernel.reductions):
+        _segments(kernel, name, ndim, common, acc_dt, signature, unravel, body, store,
+                  stores, w, out, functions)
+    elif kernel.compact is not None:
         _compaction(kernel, name, ops, common, signature, unravel, body, w, out, functions,
                     dtypes)
     elif kernel.reductions:
@@ -268,6 +271,71 @@ def emit(kernel, name: str, ndim: int, classes: tuple, reduced: tuple) -> Emitte
         out.extend(w.lines)
         out.append("}")
     return Emitted("\n".join(out) + "\n", functions)
+
+
+def _segments(kernel, name, ndim, common, acc_dt, signature, unravel, body, store, stores,
+              w, out, functions):
+    """Segment reductions (and plain ones over the same loop, as one group): each
+    thread runs one part of the rows in order into its own row of accumulators
+    (``a<j>[part * g<j> + group]``); ``NAME_combine`` folds the parts in order, one
+    thread per group. No atomics: the order depends on sizes only."""
+    reds = kernel.reductions
+    if any(r.op in lowering.ARG_REDUCTIONS for r in reds):
+        raise NotImplementedError("arg reductions beside segment reductions")
+    params = common + [p for j in range(len(reds)) for p in ((f"a{j}", "ptr"), (f"g{j}", "ll"))]
+    params += [("chunk", "ll"), ("parts", "ll")]
+    signature(name, params)
+    functions["main"] = (name, params)
+    total = " * ".join(f"n{d}" for d in range(ndim))
+    w(f"const long long total = {total};")
+    w("for (long long part = (long long)blockIdx.x * blockDim.x + threadIdx.x; "
+      "part < parts; part += (long long)gridDim.x * blockDim.x) {")
+    w("const long long lo = part * chunk, hi = lo + chunk < total ? lo + chunk : total;", 2)
+    w("for (long long i = lo; i < hi; ++i) {", 2)
+    unravel(w, "i", 3)
+    names = body(w, 3)
+    for k, n in stores:
+        store(k, names[n], 3, w)
+    for j, r in enumerate(reds):
+        dt, st = acc_dt[r], storage(acc_dt[r])
+        if r.op in SEGMENT:
+            c = r.src[1]
+            code = names[c] if c in names else literal(build.const_value(c), np.int64)
+        else:
+            code = "0"
+        w(f"{{ const long long code = (long long)({code});", 3)
+        w("if (code >= 0) {", 4)
+        w(f"{st}* at = ({st}*)a{j} + part * g{j} + code;", 5)
+        value = apply(_cuda_entry(r), [f"(({ctype(dt)})*at)", names[r]], dt) \
+            if not _cuda_entry(r).startswith("only:") else names[r]
+        w(f"*at = ({st})({value});", 5)
+        w("} }", 4)
+    w("}", 2)
+    w("}")
+    out.extend(w.lines)
+    out.append("}")
+    w2 = _Writer()
+    params = [("parts", "ll"), ("gmax", "ll")]
+    for j in range(len(reds)):
+        params += [(f"a{j}", "ptr"), (f"g{j}", "ll"), (f"out{j}", "ptr")]
+    cname = f"{name}_combine"
+    signature(cname, params)
+    functions["combine"] = (cname, params)
+    w2("for (long long o = (long long)blockIdx.x * blockDim.x + threadIdx.x; o < gmax; "
+       "o += (long long)gridDim.x * blockDim.x) {")
+    for j, r in enumerate(reds):
+        dt, st, ost = acc_dt[r], storage(acc_dt[r]), storage(r.dtype)
+        w2(f"if (o < g{j}) {{", 2)
+        w2(f"{ctype(dt)} acc = (({ctype(dt)})((const {st}*)a{j})[o]);", 3)
+        w2("for (long long p = 1; p < parts; ++p) {", 3)
+        w2(f"{ctype(dt)} b = (({ctype(dt)})((const {st}*)a{j})[p * g{j} + o]);", 4)
+        _combine_into(w2, 4, r, dt, "acc", "b", None, None)
+        w2("}", 3)
+        w2(f"(({ost}*)out{j})[o] = ({ost})({cast('acc', dt, r.dtype)});", 3)
+        w2("}", 2)
+    w2("}")
+    out.extend(w2.lines)
+    out.append("}")
 
 
 def _arg_take(acc_dt, better_tpl, bv, bi, av, ai):

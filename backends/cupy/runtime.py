@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from ...ir.ops import Op, start_value
+from ...ir.ops import SEGMENT, Op, start_value
 from ...ir.passes.fuse import reduced_axes
 from ..llvm.lowering import ARG_REDUCTIONS, accumulator_dtype
 from ..llvm.runtime import InputChanged, broadcast_strides, coalesce, stride_class
@@ -22,6 +22,8 @@ from . import emit
 # fixed, so the combination order depends on sizes only (reproducible).
 CHUNK = emit.BLOCK * 16
 MAX_GRID = 1 << 20   # blocks per launch; the kernels' loops are grid-stride
+# accumulators of all parts of a segment reduction (bounds its parallelism by ngroups)
+SEGMENT_BUDGET = 1 << 22
 OPTIONS = ("-std=c++17", "--fmad=false")   # NVRTC's (nvcc takes the same)
 
 
@@ -125,6 +127,8 @@ class Launcher:
         total = math.prod(shape)
         if k.compact is not None:
             self._compact(functions, values, total, results[k.compact])
+        elif any(r.op in SEGMENT for r in k.reductions):
+            self._segments(functions, values, total, results)
         elif k.reductions:
             self._reduce(functions, values, shape, red, results)
         else:
@@ -170,6 +174,27 @@ class Launcher:
         self._run(functions["main"], min(nkeep * parts, MAX_GRID), values)
         if parts > 1:
             self._run(functions["combine"], _grid(nkeep), values)
+
+    def _segments(self, functions, values, total, results):
+        """Segment reductions: parts of the rows in order, each into its own row of
+        accumulators (as many parts as ``SEGMENT_BUDGET`` accumulators allow), folded
+        in part order. A plain reduction beside them is one group."""
+        dev, k = self.device, self.kernel
+        groups = [r.shape[0] if r.op in SEGMENT else 1 for r in k.reductions]
+        parts = max(1, min(-(-total // CHUNK), SEGMENT_BUDGET // max(1, sum(groups))))
+        chunk = -(-total // parts)
+        values.update(chunk=chunk, parts=parts, gmax=max(groups))
+        for j, (r, g) in enumerate(zip(k.reductions, groups)):
+            acc = accumulator_dtype(r)
+            start = start_value(r.op, acc, self.empty)
+            values[f"g{j}"] = g
+            values[f"out{j}"] = results[r]
+            values[f"a{j}"] = dev.full((parts * g,), start, acc)
+            if parts == 1:   # the accumulators are the result
+                results[r] = values[f"a{j}"].reshape(r.shape)
+        self._run(functions["main"], _grid(parts), values)
+        if parts > 1:
+            self._run(functions["combine"], _grid(max(groups)), values)
 
     def _compact(self, functions, values, total, out):
         dev, compact = self.device, self.kernel.compact

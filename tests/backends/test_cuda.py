@@ -30,6 +30,7 @@ from weldish.backends.cupy.hostshim import HostDevice, build
 from weldish.backends.cupy.prelude import PRELUDE
 from weldish.ir.ops import BINARY_UFUNCS, OPS, REDUCTIONS, SCANS, UNARY_UFUNCS
 from weldish.ir.passes import COMPILED, optimize
+from weldish.relational import segment_reduce
 
 import weldish
 import weldish.numpy as wnp
@@ -118,6 +119,20 @@ def _cases():
     for dtype in ("uint8", "bool"):
         add(f"compaction[{dtype}]", lambda xp, x, m: x[m], sample(dtype, (20,), 10),
             sample("bool", (20,), 11))
+    # segment (groupby) reductions of a fused expression, rows with code -1 dropped
+    vals, codes = sample("float64", (60,), 12, special=True), sample("int64", (60,), 13) % 5
+    for how in ("sum", "min", "max", "prod", "mean", "count", "first"):
+        thunk = (lambda h=how: segment_reduce(wnp.asarray(vals) * 2,
+                                              wnp.asarray(codes) - 1, 4, h))
+        with quiet():
+            cases.append((f"segment_{how}", thunk, weldish.evaluate(thunk(), backend="interp")))
+    for dtype, how in (("int64", "max"), ("bool", "max"), ("uint8", "min"),
+                       ("uint8", "sum"), ("int64", "prod"), ("uint8", "max"),
+                       ("uint8", "prod"), ("bool", "min")):
+        thunk = (lambda d=dtype, h=how: segment_reduce(wnp.asarray(sample(d, (30,), 14)),
+                                                       wnp.asarray(codes[:30]), 5, h))
+        cases.append((f"segment_{how}[{dtype}]", thunk,
+                      weldish.evaluate(thunk(), backend="interp")))
     # multi-output: Black-Scholes' call and put share d1, d2 and the discount
     s, k = np.linspace(80, 120, 10), np.full(10, 100.0)
     add("black-scholes call", _black_scholes, s, k)
@@ -177,9 +192,10 @@ def _registered(backend):
 
 
 def test_every_op_with_an_llvm_lowering_has_a_cuda_one_for_the_same_kinds():
-    """Elementwise ops, reductions, scans and compaction (segment reductions: not yet)."""
+    """Elementwise ops, reductions, scans, compaction and segment reductions."""
     for op, d in OPS.items():
-        if d.llvm is not None and d.kind in ("elementwise", "reduce", "scan", "index"):
+        if d.llvm is not None and d.kind in ("elementwise", "reduce", "scan", "index",
+                                             "segment"):
             assert d.cuda is not None, op
             assert set("".join(d.llvm)) <= set("".join(d.cuda)), op
 
@@ -272,7 +288,7 @@ def test_reductions_and_compaction_over_several_blocks_on_the_host():
 def _scale(label, expected):
     """A sum's rounding is relative to its terms' magnitudes (another order than
     NumPy's): the largest possible here."""
-    if any(w in label for w in ("sum", "mean", "var", "std", "prod", "black")):
+    if any(w in label for w in ("sum", "mean", "var", "std", "prod", "black", "segment")):
         return np.full(np.shape(expected), 1e3)
     return None
 
