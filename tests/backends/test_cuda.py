@@ -30,11 +30,11 @@ from weldish.backends.cupy.hostshim import HostDevice, build
 from weldish.backends.cupy.prelude import PRELUDE
 from weldish.ir.ops import BINARY_UFUNCS, OPS, REDUCTIONS, SCANS, UNARY_UFUNCS
 from weldish.ir.passes import COMPILED, optimize
-from weldish.relational import segment_reduce
 
 import weldish
 import weldish.numpy as wnp
 from weldish import backends, workloads
+from weldish.relational import segment_reduce
 from weldish.testing import Raised, assert_same, outcome, quiet, sample
 
 DTYPES = ("float64", "float32", "int64", "int8", "uint8", "bool")
