@@ -6,6 +6,8 @@ Values are not cached on graph nodes: two lazy arrays never share one handed-out
 """
 from __future__ import annotations
 
+import functools
+
 from typing import NamedTuple
 
 import numpy as np
@@ -128,8 +130,9 @@ def evaluate_many(lazies, scheduler=None, backend=None) -> list[np.ndarray]:
     if pending:
         roots = list(pending.values())
         nodes = [r._node for r in roots]
-        values = _observe.tracked(run_nodes, nodes, scheduler) \
-            if _HOOKS and SETTINGS.track else run_nodes(nodes, scheduler)
+        run = run_nodes if backend is None else functools.partial(run_nodes, backend=backend)
+        values = _observe.tracked(run, nodes, scheduler) \
+            if _HOOKS and SETTINGS.track else run(nodes, scheduler)
         for r, v in zip(roots, values):
             r._materialize(v)
     return [_value_of(x) for x in lazies]

@@ -246,8 +246,14 @@ def test_kernel_values_on_the_host(collected, monkeypatch):
         with quiet():
             got = _run(backend, thunk)
         assert_same(got, expected, context=label, scale=_scale(label, expected))
-    # results left on the "device"; inputs bound in place, two outputs from one kernel
+    # through weldish.evaluate(backend=...); results left on the "device"; inputs
+    # bound in place, two outputs from one kernel
     with _registered(backend):
+        label, thunk, expected = CASES[0]
+        before = device.launches
+        with quiet():
+            assert_same(weldish.evaluate(thunk(), backend="cupy"), expected, context=label)
+        assert device.launches > before
         for label, thunk, expected in CASES[:20]:
             with quiet():
                 got = evaluate_on_device(thunk())
