@@ -149,8 +149,8 @@ def _range_lookup(keys, valid, lo, table, out):
 
 @njit(nogil=True, cache=False)
 def _integral(values):
-    """(int64 values, whether any is NaN, whether all others are integers within 2**53:
-    False as soon as one is not, the int64 values then unfinished)."""
+    """(int64 values, whether any is NaN, whether all others are integers within 2**53).
+    Stops at the first value that is not: the first two are then unfinished."""
     ints = np.empty(values.shape[0], np.int64)
     has_nan = False
     for i in range(values.shape[0]):
@@ -354,10 +354,11 @@ def _column_codes(col, sort):
         if kind == "f":
             f64 = np.ascontiguousarray(arr, dtype=np.float64)
             ints, has_nan, integral = _integral(f64)
-            valid = ~np.isnan(f64) if has_nan else _ALL
             if integral:   # (an integer column with NaN, typically): the integer path
-                codes, keys = _int_codes(ints, valid, sort)
+                codes, keys = _int_codes(ints, ~np.isnan(f64) if has_nan else _ALL, sort)
                 return codes, keys.astype(arr.dtype)
+            nan = np.isnan(f64)   # (the check stopped early: NaNs may follow)
+            valid = ~nan if nan.any() else _ALL
             # -0.0 and 0.0 are one key (pandas' float hash table): add +0.0 first
             bits = (f64 + 0.0).view(np.int64)
         elif kind in "mM":
