@@ -23,14 +23,15 @@ def _with_nan(a, frac=0.2, seed=1):
 KEYS = {
     "int": RNG.integers(-3, 4, N),
     "float_nan": _with_nan(RNG.integers(0, 5, N) * 0.5),
+    "int_nan": _with_nan(RNG.integers(-2, 3, N), 0.2, 2),   # integral floats: int path
     "str_none": RNG.choice(np.array(["b", "a", None, "c"], dtype=object), N),
     "bool": RNG.integers(0, 2, N).astype(bool),
     "cat": pd.Categorical(RNG.choice(["z", "y", "a"], N), categories=["z", "q", "y", "a"]),
     "big_int": RNG.choice(np.array([2 ** 50, -7, 2 ** 40, 3]), N),
     "str_arrow": pd.array(RNG.choice(["x", "w", None], N), dtype="str"),
 }
-KEY_SETS = [["int"], ["float_nan"], ["str_none"], ["bool"], ["cat"], ["big_int"],
-            ["str_arrow"], ["int", "str_none"], ["float_nan", "cat"]]
+KEY_SETS = [["int"], ["float_nan"], ["int_nan"], ["str_none"], ["bool"], ["cat"],
+            ["big_int"], ["str_arrow"], ["int", "str_none"], ["float_nan", "cat"]]
 
 
 def _frame(n=N):
