@@ -4,9 +4,10 @@ compiled with ``cupy.RawModule`` (CuPy's kernel cache), run on the current devic
 Host inputs are copied to the device once per evaluation (the first kernel that reads
 one replaces its value by the device copy, which later kernels reuse); intermediates stay
 on the device; results come back as NumPy arrays, or stay CuPy arrays (``on_device``).
-CuPy arrays bound as inputs are used in place. Steps without a kernel run on the device
-when CuPy has them (views, reshapes, concatenations), else on the host (NumPy), their
-transfers shown by ``explain``.
+CuPy arrays bound as inputs are used in place (``device_function``). Steps without a
+kernel run on the device when CuPy has them (views, reshapes, concatenations, matrix
+products), else on the host (NumPy), their transfers shown by ``explain``. A kernel that
+fails to compile or launch runs on the host (the oracle), with a warning.
 """
 from __future__ import annotations
 
