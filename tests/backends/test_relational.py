@@ -158,9 +158,15 @@ def test_segment_reduce_on_two_threads_is_deterministic(backend, monkeypatch):
     rng = np.random.default_rng(5)
     keys = rng.integers(0, 37, n)
     values = _with_nan(rng.normal(size=n), 0.1, 9)
-    codes, _, ngroups = factorize([keys])
     frame = pd.DataFrame({"k": keys, "v": values}).groupby("k")["v"]
     with weldish.config(num_threads=2):
+        from weldish import relational
+        monkeypatch.setattr(relational, "_PARALLEL_ROWS", 16)   # factorize by chunks too
+        codes, _, ngroups = factorize([keys])
+        np.testing.assert_array_equal(codes, frame.ngroup().to_numpy())
+        two = factorize([keys, values], sort=True, dropna=False)[0]
+        np.testing.assert_array_equal(two, pd.DataFrame({"k": keys, "v": values}).groupby(
+            ["k", "v"], dropna=False).ngroup().to_numpy())
         for how in ("sum", "mean", "min", "max", "count"):
             first = np.asarray(segment_reduce(values, codes, ngroups, how))
             again = np.asarray(segment_reduce(values * 1.0, codes, ngroups, how))
