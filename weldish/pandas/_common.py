@@ -118,7 +118,6 @@ def lazy_or_pandas(kind: str):
                 reason = f"unsupported: {e}"
             except Exception as e:  # noqa: BLE001 - pandas decides: its result or error
                 reason = f"lazy path raised {type(e).__name__}: {e}"
-            pcls = getattr(pd, kind)
             return call_pandas(lambda s, *a, **k: getattr(s, name)(*a, **k), (self, *args),
                                kwargs, f"pandas.{kind}.{name}", reason)
         method.__name__ = name
@@ -148,7 +147,3 @@ def fallback_attr(obj, kind: str, name: str):
         return wrap(result)
     method.__name__ = name
     return method
-
-
-def unsupported(msg: str):
-    raise Unsupported(msg)

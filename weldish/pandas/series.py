@@ -18,7 +18,7 @@ from .. import numpy as wnp
 from ..ir import build
 from ..lazy import LazyArray, Unsupported, wrap_array
 from ._common import (call_pandas, fallback_attr, is_number, lazy_dtype, lazy_or_pandas,
-                      MaskedIndex, real_index, same_index, to_pandas_obj, unsupported)
+                      MaskedIndex, real_index, same_index, to_pandas_obj)
 
 _lazy = lazy_or_pandas("Series")
 
