@@ -13,6 +13,12 @@ if "WELDISH_CACHE_DIR" not in os.environ:
     os.environ["WELDISH_CACHE_DIR"] = _dir
     atexit.register(shutil.rmtree, _dir, ignore_errors=True)
 
+# loaded pipelines record their runs: the suite's go to a store of its own, never the user's
+if "WELDISH_TRACKING_DB" not in os.environ:
+    _db_dir = tempfile.mkdtemp(prefix="weldish-test-runs-")
+    os.environ["WELDISH_TRACKING_DB"] = os.path.join(_db_dir, "runs.sqlite")
+    atexit.register(shutil.rmtree, _db_dir, ignore_errors=True)
+
 _COUNTS = [0, 0, 0]  # kernels compiled, loaded from disk, disk entries rejected
 
 

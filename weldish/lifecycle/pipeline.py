@@ -24,7 +24,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from ..ir import dtypes as dt
-from . import hooks
+from . import hooks, tracking
 from . import profile as prof
 from .artifact import (
     ArtifactError,
@@ -295,6 +295,7 @@ class Pipeline:
 
     def __call__(self, *args, **kwargs):
         slots, values, n = self.bind(args, kwargs)
+        tracking.ensure()   # every run of a loaded pipeline is recorded (WELDISH_TRACKING=off)
         with hooks.running(kind="pipeline", name=self.name, version=self.version,
                            fingerprint=self.fingerprint, path=self.path, rows_in=n) as run:
             drift = []
