@@ -6,8 +6,9 @@ become a pyarrow expression pushed into the parquet scan (``pyarrow.parquet.read
 with ``filters=``), and only the columns the pipeline uses are read. Columns are converted
 exactly as ``pandas.read_parquet`` converts them; the row labels of a filtered frame are
 the positions of the kept rows, as pandas would give after reading everything.
-For CSV, the used columns are parsed by pandas (``usecols=``) and the filter is evaluated
-on its columns after parsing. ``Scan.log`` records every read (tests, ``explain``).
+For CSV, the used columns are parsed by pandas (``usecols=``, each column once) and the
+filter is evaluated on its own columns after parsing; the other columns are parsed only if
+used, and then only the kept rows are taken. ``Scan.log`` records every read (tests, ``explain``).
 """
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ class Scan:
                 raise Unsupported("duplicate CSV column names")
             self.columns = list(head.columns)
             self.types = None
-        self._nrows, self._positions = None, {}
+        self._nrows, self._positions, self._parsed = None, {}, {}
 
     # -- reading -------------------------------------------------------------------------
     def _table(self, columns, predicate) -> pd.DataFrame:
@@ -56,7 +57,17 @@ class Scan:
                                   use_pandas_metadata=True)
             table = table.select(list(columns))
             return arrow_table_to_pandas(table)
-        return pd.read_csv(self.path, usecols=list(columns), **self.kwargs)[list(columns)]
+        missing = [c for c in columns if c not in self._parsed]
+        if missing:  # parsed once per column: later reads take the parsed values
+            parsed = pd.read_csv(self.path, usecols=missing, **self.kwargs)
+            self._parsed.update({c: parsed[c] for c in missing})
+        return pd.DataFrame({c: self._parsed[c] for c in columns}, copy=False)
+
+    def csv_dtype(self, name):
+        """A CSV column's parsed dtype (parses the column: it is needed for the filter)."""
+        if name not in self._parsed:
+            self._table([name], None)
+        return self._parsed[name].dtype
 
     def nrows(self) -> int:
         if self._nrows is None:
@@ -228,8 +239,11 @@ def comparable(view, name, value) -> bool:
     if isinstance(value, float) and value != value:
         return False
     types = view.scan.types
-    if types is None:  # CSV: pandas' parsed dtype decides, known after reading: no push
-        return False
+    if types is None:  # CSV: the dtype pandas parsed (its column is read for the filter)
+        d = view.scan.csv_dtype(name)
+        if isinstance(value, str):
+            return isinstance(d, pd.StringDtype)
+        return isinstance(d, np.dtype) and d.kind in "iuf"
     t = types[name]
     if isinstance(value, str):
         return pa.types.is_string(t) or pa.types.is_large_string(t)

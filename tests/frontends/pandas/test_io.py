@@ -80,3 +80,15 @@ def test_read_parquet_columns_and_csv_projection(files):
     assert [cols for cols, _ in c._scan.scan.log] == [("x",)]
     with pytest.raises(KeyError):
         wpd.read_parquet(files[0])["nope"]
+
+
+def test_csv_filter_reads_only_used_columns(files):
+    df = wpd.read_csv(files[1])
+    out = df[(df.x > 2) & (df.z == "a")]
+    got = out.y.sum()
+    want = pandas.read_csv(files[1])
+    want = want[(want.x > 2) & (want.z == "a")]
+    assert got == want.y.sum()
+    pdt.assert_series_equal(out.y.to_pandas(), want.y)
+    parsed = {c for cols, _ in df._scan.scan.log for c in cols}
+    assert parsed == {"x", "z", "y"}, df._scan.scan.log
