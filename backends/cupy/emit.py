@@ -13,7 +13,10 @@ serves every size. The functions of a kernel, each ``extern "C"``:
 - reduction: ``NAME`` (stage 1: block ``b`` reduces part ``b % parts`` of slice
   ``b / parts``, a fixed ``chunk`` of the reduced elements: threads accumulate strided,
   then a shared-memory tree in fixed order) and ``NAME_combine`` (stage 2: one thread per
-  slice folds its parts in order). The order depends on sizes only: reproducible.
+  slice folds its parts in order); ``NAME_rows`` for short slices (one thread per slice,
+  in order). The order depends on sizes only: reproducible.
+- segment reductions: ``NAME`` (each thread a part of the rows, in order, into its own
+  row of per-group accumulators) and ``NAME_combine`` (one thread per group).
 - scan: ``NAME``, one thread per line, sequential along it (NumPy's rounding).
 - compaction: ``NAME_count`` (per-block counts of the mask over C-order chunks),
   ``NAME_offsets`` (their exclusive scan, one thread) and ``NAME`` (each block writes its
@@ -444,6 +447,42 @@ def _reduction(kernel, name, nk, ndim, common, acc_dt, signature, unravel, body,
             w2(f"(({ost}*)out{j})[o] = ({ost})({cast(f'acc{j}', dt, r.dtype)});", 2)
     w2("}")
     out.extend(w2.lines)
+    out.append("}")
+    # short slices: one thread per slice, in order (no block, no second stage)
+    w3 = _Writer()
+    params = common + [(f"out{j}", "ptr") for j in range(len(reds))]
+    signature(f"{name}_rows", params)
+    functions["rows"] = (f"{name}_rows", params)
+    w3(f"const long long nkeep = {nkeep}, nred = {nred};")
+    w3("for (long long o = (long long)blockIdx.x * blockDim.x + threadIdx.x; o < nkeep; "
+       "o += (long long)gridDim.x * blockDim.x) {")
+    for j, r in enumerate(reds):
+        dt = acc_dt[r]
+        w3(f"{ctype(dt)} acc{j} = {literal(start_value(r.op, dt), dt)};", 2)
+        if r.op in lowering.ARG_REDUCTIONS:
+            w3(f"long long accx{j} = 0x7fffffffffffffffLL;", 2)
+    w3("for (long long r = 0; r < nred; ++r) {", 2)
+    unravel(w3, "o * nred + r", 3)
+    names = body(w3, 3)
+    for k, n in stores:
+        store(k, names[n], 3, w3)
+    for j, r in enumerate(reds):
+        tpl, dt, v = _cuda_entry(r), acc_dt[r], names[r]
+        if tpl.startswith("arg:"):
+            w3(f"if ({_arg_take(dt, tpl[4:], v, 'r', f'acc{j}', f'accx{j}')}) "
+               f"{{ acc{j} = {v}; accx{j} = r; }}", 3)
+        elif tpl.startswith("only:"):
+            w3(f"acc{j} = {v};", 3)
+        else:
+            w3(f"acc{j} = {apply(tpl, [f'acc{j}', v], dt)};", 3)
+    w3("}", 2)
+    for j, r in enumerate(reds):
+        ost = storage(r.dtype)
+        result = f"accx{j}" if r.op in lowering.ARG_REDUCTIONS else \
+            cast(f"acc{j}", acc_dt[r], r.dtype)
+        w3(f"(({ost}*)out{j})[o] = ({ost})({result});", 2)
+    w3("}")
+    out.extend(w3.lines)
     out.append("}")
 
 

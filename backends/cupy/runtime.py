@@ -21,6 +21,7 @@ from . import emit
 # Reduced elements per part of a slice (stage 1), and elements per compaction block:
 # fixed, so the combination order depends on sizes only (reproducible).
 CHUNK = emit.BLOCK * 16
+ROWS_MAX = 32        # reduced elements per slice up to which a thread reduces a slice
 MAX_GRID = 1 << 20   # blocks per launch; the kernels' loops are grid-stride
 # accumulators of all parts of a segment reduction (bounds its parallelism by ngroups)
 SEGMENT_BUDGET = 1 << 22
@@ -157,6 +158,11 @@ class Launcher:
         dev, k = self.device, self.kernel
         nkeep = math.prod(n for n, r in zip(shape, red) if not r)
         nred = math.prod(n for n, r in zip(shape, red) if r)
+        if nred <= ROWS_MAX:   # short slices: a thread each (a block each would idle)
+            for j, r in enumerate(k.reductions):
+                values[f"out{j}"] = results[r]
+            self._run(functions["rows"], _grid(nkeep), values)
+            return
         parts = -(-nred // CHUNK)
         values.update(chunk=CHUNK, parts=parts, nkeep=nkeep)
         for j, r in enumerate(k.reductions):
