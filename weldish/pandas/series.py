@@ -304,8 +304,17 @@ class Series:
                                                                  else -n, None))
 
     # -- NA handling ---------------------------------------------------------------------
+    def _pandas_mask(self, name):
+        """isna/notna of a column kept in pandas (strings...), as a lazy boolean column."""
+        ps = self._pd
+        if ps is None:
+            return None
+        return Series._from_lazy(as_lazy(getattr(ps, name)().to_numpy()), ps.index, ps.name)
+
     @_lazy
     def isna(self):
+        if self._pd is not None:
+            return self._pandas_mask("isna")
         x = self._need_lazy()
         if x.dtype.kind == "f":
             return self._like(wnp.isnan(x))
@@ -315,6 +324,8 @@ class Series:
 
     @_lazy
     def notna(self):
+        if self._pd is not None:
+            return self._pandas_mask("notna")
         x = self._need_lazy()
         if x.dtype.kind == "f":
             return self._like(~wnp.isnan(x))
@@ -325,6 +336,8 @@ class Series:
     @_lazy
     def fillna(self, value=None, **kwargs):
         x = self._need_lazy()
+        if isinstance(value, np.float64) and x.dtype == np.float64:
+            value = float(value)  # same dtype: pandas' result is NumPy's
         if kwargs or type(value) not in (int, float):
             raise Unsupported("fillna arguments")
         if x.dtype.kind != "f":

@@ -66,6 +66,7 @@ FRAME_OPS = {
                                df)[-1],
     "na": lambda pd, df: pd.DataFrame({"isna": df.b.isna(), "notna": df.a.notna(),
                                        "fill": df.b.fillna(0), "fill_i": df.a.fillna(0)}),
+    "frame_isna": lambda pd, df: df.isna().assign(m=df.b.fillna(df.b.mean())),
     "dropna": lambda pd, df: df.dropna(),
     "dropna_subset": lambda pd, df: df.dropna(subset=["b"]),
     "frame_fillna": lambda pd, df: df[["a", "b"]].fillna(-1.0),
