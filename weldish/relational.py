@@ -215,28 +215,49 @@ def _buckets(codes, ngroups):
 
 
 @njit(nogil=True, cache=False)
-def _probe(lcodes, starts, rows, keep_unmatched):
-    """For each left row in order, its right matches in right order (-1: none, kept only
-    when ``keep_unmatched``). Counted first, then written."""
+def _probe_count(lcodes, starts, keep_unmatched):
+    """How many output rows these left rows make (their matches; 1 for an unmatched row
+    when ``keep_unmatched``)."""
     total = 0
     for i in range(lcodes.shape[0]):
         m = starts[lcodes[i] + 1] - starts[lcodes[i]]
         total += m if m > 0 else (1 if keep_unmatched else 0)
-    left = np.empty(total, np.int64)
-    right = np.empty(total, np.int64)
+    return total
+
+
+@njit(nogil=True, cache=False)
+def _probe_fill(lcodes, first, starts, rows, keep_unmatched, left, right):
+    """Each left row in order (numbered from ``first``) with its right matches in right
+    order (-1: none, kept only when ``keep_unmatched``), written from the start of
+    ``left``/``right``."""
     at = 0
     for i in range(lcodes.shape[0]):
         lo, hi = starts[lcodes[i]], starts[lcodes[i] + 1]
         if hi == lo:
             if keep_unmatched:
-                left[at] = i
+                left[at] = first + i
                 right[at] = -1
                 at += 1
             continue
         for j in range(lo, hi):
-            left[at] = i
+            left[at] = first + i
             right[at] = rows[j]
             at += 1
+
+
+def _probe(lcodes, starts, rows, keep_unmatched):
+    """The left rows probe the right side's buckets, by row chunks on threads: each chunk
+    counts its output rows, then writes them after the previous chunks' (so the order is
+    the left rows' whatever the threads)."""
+    chunks = _chunks(len(lcodes))
+    counts = _on_threads(_probe_count, [(lcodes[a:b], starts, keep_unmatched)
+                                        for a, b in chunks])
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    left = np.empty(offsets[-1], np.int64)
+    right = np.empty(offsets[-1], np.int64)
+    _on_threads(_probe_fill, [(lcodes[a:b], a, starts, rows, keep_unmatched,
+                               left[o:e], right[o:e])
+                              for (a, b), o, e in zip(chunks, offsets[:-1], offsets[1:])])
     return left, right
 
 

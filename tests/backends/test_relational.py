@@ -167,6 +167,13 @@ def test_segment_reduce_on_two_threads_is_deterministic(backend, monkeypatch):
         two = factorize([keys, values], sort=True, dropna=False)[0]
         np.testing.assert_array_equal(two, pd.DataFrame({"k": keys, "v": values}).groupby(
             ["k", "v"], dropna=False).ngroup().to_numpy())
+        right = keys[::-40]   # a probe by row chunks, each chunk's rows after the last's
+        for how in ("inner", "left"):
+            got = join_indices([keys], [right], how)
+            want = _merge_rows(pd.DataFrame({"k": keys}), pd.DataFrame({"k": right}),
+                               ["k"], how)
+            np.testing.assert_array_equal(got[0], want[0])
+            np.testing.assert_array_equal(got[1], want[1])
         for how in ("sum", "mean", "min", "max", "count"):
             first = np.asarray(segment_reduce(values, codes, ngroups, how))
             again = np.asarray(segment_reduce(values * 1.0, codes, ngroups, how))
