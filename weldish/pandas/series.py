@@ -200,8 +200,10 @@ class Series:
             if other.ndim != 1 or len(other) != len(self) or not lazy_dtype(other.dtype):
                 raise Unsupported("array operand")
             return other, self._name
-        if is_number(other) or type(other) is bool or isinstance(other, np.bool_):
+        if type(other) in (int, float, bool):
             return other, self._name
+        if isinstance(other, np.generic):  # pandas' promotion with NumPy scalars differs
+            raise Unsupported("NumPy scalar operand")
         raise Unsupported(f"operand of type {type(other).__name__}")
 
     def _binary(self, ufunc, other, reflected=False):
@@ -220,9 +222,20 @@ class Series:
         a, b = (y, x) if reflected else (x, y)
         with np.errstate(all="ignore"):
             out = wnp._UFUNCS[ufunc.__name__](a, b)
+        if ufunc is np.floor_divide and out.dtype != np.float64:
+            raise Unsupported("float32 // (pandas gives float64)")
         return self._like(out, name, keep_name=False)
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        # np.add(s, 1), np.int8(3) & s: pandas dispatches operator ufuncs to its operators
+        name = _OPERATOR_UFUNCS.get(ufunc)
+        if name and method == "__call__" and not kwargs and len(inputs) == 2:
+            a, b = inputs
+            if isinstance(a, Series):
+                return getattr(a, f"__{name}__")(b)
+            if name in _FLIPPED:
+                return getattr(b, f"__{_FLIPPED[name]}__")(a)
+            return getattr(b, f"__r{name}__")(a)
         series = [i for i in inputs if isinstance(i, Series)]
         if method == "__call__" and not kwargs and ufunc.__name__ in wnp._UFUNCS and \
                 all(s._lazy is not None for s in series) and \
@@ -589,6 +602,13 @@ class Series:
                            "pandas.Series.map", "mapping or na_action")
 
 
+_OPERATOR_UFUNCS = {np.add: "add", np.subtract: "sub", np.multiply: "mul",
+                    np.true_divide: "truediv", np.floor_divide: "floordiv",
+                    np.remainder: "mod", np.power: "pow", np.bitwise_and: "and",
+                    np.bitwise_or: "or", np.bitwise_xor: "xor", np.equal: "eq",
+                    np.not_equal: "ne", np.less: "lt", np.less_equal: "le",
+                    np.greater: "gt", np.greater_equal: "ge"}
+_FLIPPED = {"eq": "eq", "ne": "ne", "lt": "gt", "le": "ge", "gt": "lt", "ge": "le"}
 _ARITH = {np.add, np.subtract, np.multiply, np.divide, np.floor_divide, np.remainder,
           np.power}
 

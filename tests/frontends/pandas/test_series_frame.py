@@ -213,3 +213,13 @@ def test_frame_reductions():
                 continue
             check(lambda pd, df: getattr(df, how)(), data)
     check(lambda pd, df: df.sum(skipna=False), same_dtype)
+
+
+def test_promotion_where_pandas_differs_from_numpy():
+    """NumPy scalar operands and float32 floor division: pandas' dtypes, not NumPy's."""
+    data = {"c": [True, False, True], "f": np.array([1.5, np.nan, 3.0], np.float32)}
+    check(lambda pd, df: df.c + np.int8(3), data)
+    check(lambda pd, df: np.int8(3) & df.c, data)
+    check(lambda pd, df: df.f // 2, data)
+    check(lambda pd, df: np.add(df.f, 1), data)
+    check(lambda pd, df: np.less(1.0, df.f), data)
