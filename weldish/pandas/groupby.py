@@ -13,8 +13,6 @@ from ._common import call_pandas, record_lazy, to_pandas_obj
 from .series import Series
 
 HOWS = ("sum", "mean", "count", "size", "min", "max", "std", "var", "first", "last")
-# value dtypes whose results the segment kernels give exactly as pandas types them
-_VALUE_DTYPES = (np.dtype(np.int64), np.dtype(np.float64))
 
 
 class DataFrameGroupBy:
@@ -112,12 +110,11 @@ class DataFrameGroupBy:
         if how == "size":  # rows per group: the codes stand in for the values
             return Series._from_lazy(relational.segment_reduce(codes, codes, ngroups, how),
                                      index, name)
-        if s._lazy is None or (how not in ("count", "size") and
-                               s.dtype not in _VALUE_DTYPES):
+        if s._lazy is None:
             raise Unsupported(f"{how} of a {s.dtype} column")
         out = relational.segment_reduce(s._lazy, codes, ngroups, how)
         want = _result_dtype(how, s.dtype)
-        if out.dtype != want:
+        if out.dtype != want:  # e.g. int32 sums (pandas narrows back), float32 means
             raise Unsupported(f"{how} gives {out.dtype}, pandas {want}")
         return Series._from_lazy(out, index, name)
 
