@@ -33,7 +33,8 @@ CHILD = textwrap.dedent("""
     for t in threads:
         t.start()
     k, t0 = 0, time.time()
-    while time.time() - t0 < 3:   # meanwhile: new kernels compiled and run, a new constant each
+    while time.time() - t0 < 3 or k < 12:   # meanwhile: kernels compiled and run, a new constant
+        # each; at least 12 however slow the machine is (a loaded CI box)
         c = 1.0 + k * 1e-3
         got = float((wnp.sin(wnp.asarray(x[:1000])) * c + k).sum())
         want = (np.sin(x[:1000]) * c + k).sum()
@@ -53,4 +54,4 @@ def test_compiling_while_other_threads_run_kernels(threads):
     done = subprocess.run([sys.executable, "-c", CHILD.format(threads=threads)],
                           capture_output=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr.decode()[-3000:]
-    assert int(done.stdout.split()[-1]) > 10   # kernels were compiled meanwhile
+    assert int(done.stdout.split()[-1]) >= 12   # evaluations made while the others ran
