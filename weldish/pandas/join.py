@@ -52,6 +52,8 @@ def _merge(left, right, how, on, left_on, right_on, suffixes, sort, kwargs):
         raise Unsupported("merge keys")
     if any(lc[k].dtype != rc[k].dtype for k in on):
         raise Unsupported("key dtypes differ")
+    if how == "outer" and any(isinstance(lc[k].dtype, pd.CategoricalDtype) for k in on):
+        raise Unsupported("outer merge on a categorical key (pandas' row order)")
     if type(suffixes) is not tuple or len(suffixes) != 2 or \
             not all(isinstance(s, str) for s in suffixes):
         raise Unsupported("suffixes")

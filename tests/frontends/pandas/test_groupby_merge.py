@@ -88,3 +88,12 @@ def test_merge_errors():
         wpd.merge(a, b, left_on="k", right_on="j")  # int vs str keys
     with pytest.raises(ValueError):
         wpd.merge(a, b, how="sideways", on="k")
+
+
+def test_merge_categorical_key():
+    left = {"k": pandas.Categorical(["a", "b", "a", None, "b"]), "v": [1, 2, 3, 4, 5]}
+    right = {"k": pandas.Categorical(["b", None, "a", "a"]), "w": [1.5, 2.5, 3.5, 4.5]}
+    for how in ("inner", "left", "outer"):
+        want = pandas.merge(pandas.DataFrame(left), pandas.DataFrame(right), on="k", how=how)
+        got = wpd.merge(wpd.DataFrame(left), wpd.DataFrame(right), on="k", how=how)
+        pdt.assert_frame_equal(got.to_pandas(), want)
