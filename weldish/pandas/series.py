@@ -94,6 +94,8 @@ class Series:
     def name(self):
         if self._defer is not None:
             return self._defer[3]
+        if self._prefix is not None:
+            return self._prefix[0].name
         return self._name if self._lazy is not None else self._pd.name
 
     @name.setter
@@ -166,9 +168,24 @@ class Series:
         return view.explain() + f"\n  column: {name!r}" + \
             ("" if expr is None else f" = {expr}")
 
+    _prefix = None  # (source Series, k): this is source.str.slice(0, k), not computed
+
+    @classmethod
+    def _prefix_of(cls, source, k):
+        s = cls.__new__(cls)
+        s._prefix = (source, k)
+        return s
+
     def __getattr__(self, name):
         if name in ("_lazy", "_pd", "_index", "_name") and self._defer is not None:
             self._resolve()
+            return getattr(self, name)
+        if name in ("_lazy", "_pd", "_index", "_name") and self._prefix is not None:
+            source, k = self._prefix
+            self._prefix = None
+            out = source.str._slice(0, k)
+            self._lazy, self._pd = out._lazy, out._pd
+            self._index, self._name = out.__dict__.get("_index"), out.__dict__.get("_name")
             return getattr(self, name)
         if name.startswith("__") or name in ("_lazy", "_pd", "_index", "_name"):
             raise AttributeError(name)

@@ -9,6 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .. import numpy as wnp
 from ..lazy import Unsupported
 from ._common import call_pandas, record_lazy
 
@@ -58,7 +59,7 @@ class StringMethods:
             ps, arr = self._arrow()
             out = compute(ps, arr)
             record_lazy(f"pandas.Series.str.{name}", t0)
-            return Series._from_pandas(out)
+            return out if isinstance(out, Series) else Series._from_pandas(out)
         except Unsupported as e:
             reason = str(e)
         return call_pandas(lambda s, *a, **k: getattr(s.str, name)(*a, **k),
@@ -78,12 +79,18 @@ class StringMethods:
 
     @staticmethod
     def _ints(ps, arr):
-        vals = arr.to_numpy(zero_copy_only=False)
+        """Lengths as pandas types them (int64, or float64 with NaN where missing), the
+        widening left lazy so that it fuses with what uses the lengths."""
+        from .series import Series, as_lazy
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        vals = as_lazy(np.asarray(arr.fill_null(0).to_numpy(zero_copy_only=False)))
         if arr.null_count:
-            vals = arr.cast(pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False)
+            valid = np.asarray(arr.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+            out = wnp.where(valid, vals.astype(np.float64), np.nan)
         else:
-            vals = vals.astype(np.int64)
-        return pd.Series(vals, index=ps.index, name=ps.name)
+            out = vals.astype(np.int64)
+        return Series._from_lazy(out, ps.index, ps.name)
 
     def _strfn(self, name, fn, args=(), kwargs=None):
         return self._call(name, args, kwargs or {},
@@ -112,6 +119,14 @@ class StringMethods:
         return self._strip("rstrip", pc.utf8_rtrim_whitespace, pc.utf8_rtrim, to_strip)
 
     def slice(self, start=None, stop=None, step=None):
+        from .series import Series
+        if start in (None, 0) and step in (None, 1) and type(stop) is int and stop >= 0 \
+                and isinstance(self._s.dtype, pd.StringDtype):
+            # a prefix: computed when used, except len / startswith, which read the source
+            return Series._prefix_of(self._s, stop)
+        return self._slice(start, stop, step)
+
+    def _slice(self, start=None, stop=None, step=None):
         def fn(ps, a):
             if step == 0:
                 raise Unsupported("step 0")
@@ -125,7 +140,14 @@ class StringMethods:
             return self._strings(ps, res)
         return self._call("slice", (start, stop, step), {}, fn)
 
+    def _prefix(self):
+        """(source Series, k) when this Series is ``source.str.slice(0, k)`` not computed."""
+        return self._s.__dict__.get("_prefix")
+
     def len(self):
+        pre = self._prefix()
+        if pre is not None:  # len(s[:k]) == min(len(s), k), in code points as pyarrow counts
+            return StringMethods(pre[0]).len().clip(upper=pre[1])
         return self._call("len", (), {},
                           lambda ps, a: self._ints(ps, _pieces(pc.utf8_length, a)))
 
@@ -144,6 +166,9 @@ class StringMethods:
         return self._match("contains", pat, na, pc.match_substring, args, kw)
 
     def startswith(self, pat, na=None):
+        pre = self._prefix()
+        if pre is not None and isinstance(pat, str) and len(pat) <= pre[1]:
+            return StringMethods(pre[0]).startswith(pat, na)  # s[:k] starts with p: s does
         return self._match("startswith", pat, na, pc.starts_with, (pat,), {"na": na})
 
     def endswith(self, pat, na=None):

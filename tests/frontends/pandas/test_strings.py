@@ -44,3 +44,17 @@ def test_len_without_missing_is_int64_and_chain_lazy():
     zips = df.z.str.slice(0, 5)
     pdt.assert_series_equal(zips.to_pandas(), pandas.Series(["02134", "1234", "98765"],
                                                             dtype="str", name="z"))
+
+
+def test_prefix_rewrites():
+    """s.str.slice(0, k) is not computed for len/startswith (they read s), only when used
+    otherwise; results equal pandas' either way, with and without missing values."""
+    for data in (DATA, ["abcdef", "ab", ""]):
+        ps, ws = pandas.Series(data, dtype="str", name="t"), wpd.Series(data, dtype="str", name="t")
+        for k in (0, 2, 5):
+            p, w = ps.str.slice(0, k), ws.str.slice(0, k)
+            assert w.name == "t"
+            pdt.assert_series_equal(w.str.len().to_pandas(), p.str.len())
+            pdt.assert_series_equal(w.str.startswith("ab").to_pandas(), p.str.startswith("ab"))
+            pdt.assert_series_equal(w.str.upper().to_pandas(), p.str.upper())
+            pdt.assert_series_equal(w.to_pandas(), p)
