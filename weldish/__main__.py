@@ -96,6 +96,10 @@ def run_script(argv) -> int:
     if show:
         argv = argv[1:]
     path = argv[0]
+    if not os.path.isfile(path):  # what plain Python says and returns
+        print(f"{sys.executable}: can't open file {os.path.abspath(path)!r}: [Errno 2] "
+              "No such file or directory", file=sys.stderr)
+        return 2
     sys.argv = list(argv)
     sys.path.insert(0, os.path.dirname(os.path.abspath(path)))
     if show:
