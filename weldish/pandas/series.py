@@ -574,10 +574,12 @@ class Series:
 
     @_lazy
     def nunique(self, dropna=True):
-        x = np.asarray(self._need_lazy())
-        uniq = np.unique(x[~np.isnan(x)] if x.dtype.kind == "f" else x)
-        extra = 0 if dropna or x.dtype.kind != "f" or not np.isnan(x).any() else 1
-        return int(len(uniq) + extra)
+        """Distinct values: the group count of the compiled hash (weldish.relational)."""
+        from .. import relational
+        if dropna not in (True, False):
+            raise Unsupported("dropna")
+        values = np.asarray(self._lazy) if self._lazy is not None else self._pd.array
+        return int(relational.factorize([values], sort=False, dropna=dropna)[2])
 
     # -- ordering ------------------------------------------------------------------------
     @_lazy

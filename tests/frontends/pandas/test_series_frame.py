@@ -223,3 +223,12 @@ def test_promotion_where_pandas_differs_from_numpy():
     check(lambda pd, df: df.f // 2, data)
     check(lambda pd, df: np.add(df.f, 1), data)
     check(lambda pd, df: np.less(1.0, df.f), data)
+
+
+def test_nunique_on_the_compiled_hash():
+    for d in ([1.0, np.nan, 1.0, -0.0, 0.0], ["a", None, "a", "b"], [], [np.nan],
+              pandas.Categorical(["a", None, "b", "a"], categories=["a", "b", "c"])):
+        for dropna in (True, False):
+            want = pandas.Series(d).nunique(dropna=dropna)
+            got = wpd.Series(d).nunique(dropna=dropna)
+            assert type(got) is type(want) and got == want, (d, dropna)
