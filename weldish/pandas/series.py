@@ -581,6 +581,23 @@ class Series:
         values = np.asarray(self._lazy) if self._lazy is not None else self._pd.array
         return int(relational.factorize([values], sort=False, dropna=dropna)[2])
 
+    @_lazy
+    def value_counts(self, normalize=False, sort=True, ascending=False, bins=None,
+                     dropna=True):
+        """Counts per value from the compiled hash; ties keep first appearance (pandas)."""
+        from .. import relational
+        if normalize or ascending or bins is not None or dropna is not True or \
+                sort not in (True, False) or isinstance(self.dtype, pd.CategoricalDtype):
+            raise Unsupported("value_counts arguments")
+        values = np.asarray(self._lazy) if self._lazy is not None else self._pd.array
+        codes, uniques, n = relational.factorize([values], sort=False, dropna=True)
+        counts = np.bincount(codes[codes >= 0], minlength=n).astype(np.int64)
+        order = np.argsort(-counts, kind="stable") if sort else np.arange(n)
+        index = pd.Index(uniques[0], name=self.name).take(order)
+        if index.dtype != self.dtype:
+            index = index.astype(self.dtype)
+        return Series._from_pandas(pd.Series(counts[order], index=index, name="count"))
+
     # -- ordering ------------------------------------------------------------------------
     @_lazy
     def sort_values(self, *, axis=0, ascending=True, inplace=False, kind="quicksort",

@@ -138,10 +138,12 @@ def test_series_lazy_and_fused():
     assert not weldish.fallbacks.counts  # all lazy
 
 
-def test_unique_value_counts_fall_back():
+def test_unique_value_counts():
     data = frames()["mixed"]
     check(lambda pd, df: df.a.value_counts(), data)
     check(lambda pd, df: df.s.value_counts(), data)
+    check(lambda pd, df: df.b.value_counts(sort=False), data)  # NaN dropped, first seen
+    check(lambda pd, df: df.c.value_counts(normalize=True), data)  # pandas runs it
     check(lambda pd, df: df.b.unique(), data)
     check(lambda pd, df: df.s.str.upper(), data)
     check(lambda pd, df: df.a.drop_duplicates(), data)
