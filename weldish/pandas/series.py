@@ -590,6 +590,8 @@ class Series:
                 sort not in (True, False) or isinstance(self.dtype, pd.CategoricalDtype):
             raise Unsupported("value_counts arguments")
         values = np.asarray(self._lazy) if self._lazy is not None else self._pd.array
+        if values.dtype.kind == "f" and np.signbit(values[values == 0]).any():
+            raise Unsupported("-0.0 (pandas labels its group by the first zero seen)")
         codes, uniques, n = relational.factorize([values], sort=False, dropna=True)
         counts = np.bincount(codes[codes >= 0], minlength=n).astype(np.int64)
         order = np.argsort(-counts, kind="stable") if sort else np.arange(n)

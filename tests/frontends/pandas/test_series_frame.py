@@ -144,6 +144,8 @@ def test_unique_value_counts():
     check(lambda pd, df: df.s.value_counts(), data)
     check(lambda pd, df: df.b.value_counts(sort=False), data)  # NaN dropped, first seen
     check(lambda pd, df: df.c.value_counts(normalize=True), data)  # pandas runs it
+    s = wpd.Series([-0.0, 0.0, 1.0]).value_counts()
+    assert repr(s) == repr(pandas.Series([-0.0, 0.0, 1.0]).value_counts())
     check(lambda pd, df: df.b.unique(), data)
     check(lambda pd, df: df.s.str.upper(), data)
     check(lambda pd, df: df.a.drop_duplicates(), data)
