@@ -41,10 +41,18 @@ def merge(left, right, how="inner", on=None, left_on=None, right_on=None,
 
 def _merge(left, right, how, on, left_on, right_on, suffixes, sort, kwargs):
     from .frame import DataFrame
-    if kwargs or sort or left_on is not None or right_on is not None or \
-            how not in ("inner", "left", "right", "outer"):
+    if kwargs or sort or how not in ("inner", "left", "right", "outer") or \
+            (on is not None and (left_on is not None or right_on is not None)):
         raise Unsupported("merge arguments")
     lc, rc = left._frame(), right._frame()
+    if left_on is not None or right_on is not None:
+        lk, rk = _names(left_on), _names(right_on)
+        if lk is None or rk is None or len(lk) != len(rk):
+            raise Unsupported("left_on/right_on")
+        if lk == rk:
+            on = lk
+        else:
+            return _merge_apart(lc, rc, lk, rk, how, suffixes, rel=_relational())
     if on is None:
         on = [c for c in lc if c in rc]
     on = [on] if isinstance(on, str) or not hasattr(on, "__iter__") else list(on)
@@ -81,6 +89,44 @@ def _merge(left, right, how, on, left_on, right_on, suffixes, sort, kwargs):
         if k2 in cols:
             raise Unsupported("suffixed name collides")
         cols[k2] = _gather(rc[k], ri, rmiss, index, k2)
+    return DataFrame._from_cols(cols, index)
+
+
+def _names(keys):
+    keys = [keys] if isinstance(keys, str) else keys
+    if type(keys) not in (list, tuple) or not keys or \
+            not all(isinstance(k, str) for k in keys):
+        return None
+    return list(keys)
+
+
+def _merge_apart(lc, rc, lk, rk, how, suffixes, rel):
+    """left_on/right_on with different names: both key columns kept, nothing coalesced."""
+    from .frame import DataFrame
+    if any(k not in lc for k in lk) or any(k not in rc for k in rk) or \
+            len(set(lk)) != len(lk) or len(set(rk)) != len(rk) or \
+            set(lk) & set(rc) or set(rk) & set(lc) or set(lk) & set(rk):
+        raise Unsupported("key names shared between the sides")
+    if any(lc[a].dtype != rc[b].dtype for a, b in zip(lk, rk)) or \
+            any(isinstance(lc[a].dtype, pd.CategoricalDtype) for a in lk):
+        raise Unsupported("key dtypes")
+    if type(suffixes) is not tuple or len(suffixes) != 2 or \
+            not all(isinstance(x, str) for x in suffixes):
+        raise Unsupported("suffixes")
+    li, ri = rel.join_indices([_key_values(lc[k]) for k in lk],
+                              [_key_values(rc[k]) for k in rk], how)
+    index = pd.RangeIndex(len(li))
+    lmiss, rmiss = bool((li < 0).any()), bool((ri < 0).any())
+    overlap = set(lc) & set(rc)
+    cols = {}
+    for k, s in lc.items():
+        name = f"{k}{suffixes[0]}" if k in overlap else k
+        cols[name] = _gather(s, li, lmiss, index, name)
+    for k, s in rc.items():
+        name = f"{k}{suffixes[1]}" if k in overlap else k
+        if name in cols:
+            raise Unsupported("suffixed name collides")
+        cols[name] = _gather(s, ri, rmiss, index, name)
     return DataFrame._from_cols(cols, index)
 
 

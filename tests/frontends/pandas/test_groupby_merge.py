@@ -97,3 +97,14 @@ def test_merge_categorical_key():
         want = pandas.merge(pandas.DataFrame(left), pandas.DataFrame(right), on="k", how=how)
         got = wpd.merge(wpd.DataFrame(left), wpd.DataFrame(right), on="k", how=how)
         pdt.assert_frame_equal(got.to_pandas(), want)
+
+
+def test_merge_left_on_right_on():
+    left = {"a": [1, 2, 2, 4], "s": ["p", None, "q", "p"], "v": [1.5, 2.5, 3.5, 4.5]}
+    right = {"b": [2, 4, 4, 5], "t": ["q", "p", None, "z"], "v": [10, 20, 30, 40]}
+    for lk, rk in (("a", "b"), (["a", "s"], ["b", "t"])):
+        for how in ("inner", "left", "outer"):
+            kw = dict(left_on=lk, right_on=rk, how=how)
+            want = pandas.merge(pandas.DataFrame(left), pandas.DataFrame(right), **kw)
+            got = wpd.merge(wpd.DataFrame(left), wpd.DataFrame(right), **kw)
+            pdt.assert_frame_equal(got.to_pandas(), want)
