@@ -28,7 +28,7 @@ _MIX = np.uint64(0x9E3779B97F4A7C15)   # Fibonacci hashing: multiply, keep the t
 
 
 # --- compiled pieces ------------------------------------------------------------------------
-@njit(nogil=True, cache=False)
+@njit(nogil=True, cache=True)
 def _hash_codes(keys, valid):
     """First-appearance codes of int64 ``keys`` (-1 where not ``valid``; an empty ``valid``:
     all are) and the key of each code. Open addressing, linear probing, grown at half
@@ -78,7 +78,7 @@ def _hash_codes(keys, valid):
     return codes, uniq[:count].copy()
 
 
-@njit(nogil=True, cache=False)
+@njit(nogil=True, cache=True)
 def _range_codes(keys, valid, lo, span):
     """``_hash_codes`` for keys within [lo, lo + span): a direct table instead of hashing."""
     table = np.full(span, -1, np.int64)
@@ -102,7 +102,7 @@ def _range_codes(keys, valid, lo, span):
     return codes, uniq[:count].copy()
 
 
-@njit(nogil=True, cache=False)
+@njit(nogil=True, cache=True)
 def _bounds(keys, valid):
     """(smallest, largest, how many) of the valid keys: one pass."""
     check = valid.shape[0] > 0
@@ -117,7 +117,7 @@ def _bounds(keys, valid):
     return lo, hi, count
 
 
-@njit(nogil=True, cache=False)
+@njit(nogil=True, cache=True)
 def _range_mark(keys, valid, lo, table):
     """table[key - lo] = 0 for each valid key (threads marking one table write the same
     value: the result does not depend on their order)."""
@@ -127,7 +127,7 @@ def _range_mark(keys, valid, lo, table):
             table[keys[i] - lo] = 0
 
 
-@njit(nogil=True, cache=False)
+@njit(nogil=True, cache=True)
 def _range_number(table, lo):
     """Marked slots numbered in key order; returns the keys in that order."""
     uniq = np.empty(table.shape[0], np.int64)
@@ -140,14 +140,14 @@ def _range_number(table, lo):
     return uniq[:count].copy()
 
 
-@njit(nogil=True, cache=False)
+@njit(nogil=True, cache=True)
 def _range_lookup(keys, valid, lo, table, out):
     check = valid.shape[0] > 0
     for i in range(keys.shape[0]):
         out[i] = table[keys[i] - lo] if not check or valid[i] else -1
 
 
-@njit(nogil=True, cache=False)
+@njit(nogil=True, cache=True)
 def _integral(values):
     """(int64 values, whether any is NaN, whether all others are integers within 2**53).
     Stops at the first value that is not: the first two are then unfinished."""
@@ -165,7 +165,7 @@ def _integral(values):
     return ints, has_nan, True
 
 
-@njit(nogil=True, cache=False)
+@njit(nogil=True, cache=True)
 def _remap(codes, mapping):
     out = np.empty_like(codes)
     for i in range(codes.shape[0]):
@@ -174,7 +174,7 @@ def _remap(codes, mapping):
     return out
 
 
-@njit(nogil=True, cache=False)
+@njit(nogil=True, cache=True)
 def _combine_into(codes, col, width, out):
     """out = codes * width + col, -1 where either is -1; whether any is."""
     missing = False
@@ -197,7 +197,7 @@ def _combine(codes, col, width):
     return out, any(missing)
 
 
-@njit(nogil=True, cache=False)
+@njit(nogil=True, cache=True)
 def _buckets(codes, ngroups):
     """Rows by code, each code's rows in row order (CSR: starts[g]..starts[g+1])."""
     starts = np.zeros(ngroups + 1, np.int64)
@@ -214,7 +214,7 @@ def _buckets(codes, ngroups):
     return starts, rows
 
 
-@njit(nogil=True, cache=False)
+@njit(nogil=True, cache=True)
 def _probe_count(lcodes, starts, keep_unmatched):
     """How many output rows these left rows make (their matches; 1 for an unmatched row
     when ``keep_unmatched``)."""
@@ -225,7 +225,7 @@ def _probe_count(lcodes, starts, keep_unmatched):
     return total
 
 
-@njit(nogil=True, cache=False)
+@njit(nogil=True, cache=True)
 def _probe_fill(lcodes, first, starts, rows, keep_unmatched, left, right):
     """Each left row in order (numbered from ``first``) with its right matches in right
     order (-1: none, kept only when ``keep_unmatched``), written from the start of
@@ -261,7 +261,7 @@ def _probe(lcodes, starts, rows, keep_unmatched):
     return left, right
 
 
-@njit(nogil=True, cache=False)
+@njit(nogil=True, cache=True)
 def _outer(order, lstarts, lrows, rstarts, rrows):
     """Key by key (``order``: codes sorted by key): each left row of the key with each
     right row of it (left-major), or with -1 where the other side lacks the key."""
