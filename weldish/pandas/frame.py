@@ -586,6 +586,27 @@ def _hashable(k) -> bool:
         return False
 
 
+def _row_operand(other, cols):
+    """None for a scalar operand; for a Series whose index is exactly the frame's column
+    labels (``df - df.mean()``), its values: pandas then applies column k with the Series'
+    k-th value as a NumPy scalar. Anything else (other labels or order, a frame, an array,
+    non-numeric values) is Unsupported: pandas aligns it."""
+    if is_number(other) or type(other) is bool:
+        return None
+    if isinstance(other, Series):
+        other = other.to_pandas()
+    if not isinstance(other, pd.Series):
+        raise Unsupported("frame operand other than a scalar or a Series over its columns")
+    labels = list(cols)
+    if not (other.index.is_unique and len(other) == len(labels)
+            and all(a == b and type(a) is type(b) for a, b in zip(other.index, labels))):
+        raise Unsupported("a Series operand whose index is not the frame's columns")
+    values = other.to_numpy()
+    if values.dtype.kind not in "iufb":
+        raise Unsupported(f"a Series operand of dtype {other.dtype}")
+    return list(values)
+
+
 def _install_operators():
     """Frame arithmetic: column by column when lazy; otherwise pandas."""
     names = ["add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "and", "or", "xor",
@@ -595,11 +616,16 @@ def _install_operators():
         def op(self, other):
             try:
                 cols = self._frame()
-                if not (is_number(other) or type(other) is bool):
-                    raise Unsupported("frame operand other than a scalar")
+                per_column = _row_operand(other, cols)
                 out = {}
-                for k, s in cols.items():
-                    out[k] = getattr(Series, dunder)(s, other)
+                for i, (k, s) in enumerate(cols.items()):
+                    v = other
+                    if per_column is not None:   # pandas: column array op Series values,
+                        v = per_column[i]        # so both dtypes count (NumPy arrays')
+                        common = np.result_type(s.dtype, v.dtype)
+                        s = s if s.dtype == common else s.astype(common)
+                        v = common.type(v).item()   # weak: the column's dtype is common
+                    out[k] = getattr(Series, dunder)(s, v)
                     if out[k]._lazy is None:
                         raise Unsupported("column ran in pandas")
                 return self._with_cols(out)

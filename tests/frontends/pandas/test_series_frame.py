@@ -236,3 +236,23 @@ def test_nunique_on_the_compiled_hash():
             want = pandas.Series(d).nunique(dropna=dropna)
             got = wpd.Series(d).nunique(dropna=dropna)
             assert type(got) is type(want) and got == want, (d, dropna)
+
+
+def test_frame_op_series_over_its_columns_is_lazy_with_pandas_dtypes():
+    """df - df.mean() and friends: column k with the Series' k-th value, both dtypes
+    counting (float32 column - float64 mean -> float64), lazy; other labels run in pandas."""
+    rng = np.random.default_rng(3)
+    p = pandas.DataFrame({"a": rng.random(40), "b": rng.integers(0, 9, 40),
+                          "c": rng.random(40).astype(np.float32),
+                          "e": rng.integers(0, 9, 40).astype(np.int8)})
+    p.loc[3, "a"] = np.nan
+    w = wpd.DataFrame(p)
+    s = pandas.Series([1, 2, 3, 4], index=list("abce"))
+    weldish.fallbacks.clear()
+    same((w - s) * 2, (p - s) * 2)
+    same(w > s, p > s)
+    same(w / s, p / s)
+    assert not weldish.fallbacks.counts
+    same((w - w.mean()) / w.std(), (p - p.mean()) / p.std())
+    same(w + s[["a", "b"]], p + s[["a", "b"]])       # alignment: pandas
+    assert "pandas.DataFrame.__add__" in weldish.fallbacks.counts
