@@ -165,3 +165,39 @@ def run(name: str, xp, inputs: dict):
     out = fn(xp, **{k: xp.asarray(v) if isinstance(v, numpy.ndarray) else v
                     for k, v in inputs.items()})
     return out if isinstance(out, tuple) else (out,)
+
+
+# --- the cross-library pipeline: pandas cleaning -> NumPy features -> a TF-style model -----
+CREDIT_COLUMNS = [f"f{i}" for i in range(8)]
+
+
+def credit_inputs(n: int, seed: int = 0) -> dict:
+    """A frame of ``n`` rows x 8 float columns with 5% missing values, and a dense layer's
+    weights (8 x 1) and bias."""
+    import pandas
+    rng = numpy.random.default_rng(seed)
+    values = rng.normal(3.0, 2.0, (n, len(CREDIT_COLUMNS)))
+    values[rng.random(values.shape) < 0.05] = numpy.nan
+    df = pandas.DataFrame({c: numpy.ascontiguousarray(values[:, i])
+                           for i, c in enumerate(CREDIT_COLUMNS)})
+    w = numpy.random.default_rng(seed + 1).normal(0.0, 0.5, (len(CREDIT_COLUMNS), 1))
+    return dict(df=df, w=w, b=0.1)
+
+
+def credit_score_eager(df, w, b) -> int:
+    """pandas + NumPy, each call computed when it is made: how many rows score > 0.5."""
+    clean = df.fillna(0.0)
+    x = ((clean - clean.mean()) / clean.std()).to_numpy()
+    prob = 1.0 / (1.0 + numpy.exp(-(x @ w + b)))
+    return int(numpy.count_nonzero(prob > 0.5))
+
+
+def credit_score_lazy(df, w, b):
+    """The same with weldish.pandas, weldish.numpy (``to_numpy``) and weldish.tensorflow:
+    one lazy graph (a count, lazy until read)."""
+    import weldish.pandas as wpd
+    import weldish.tensorflow as tf
+    clean = wpd.DataFrame(df).fillna(0.0)
+    x = ((clean - clean.mean()) / clean.std()).to_numpy()
+    logits = tf.matmul(x, w) + b
+    return tf.reduce_sum(tf.cast(tf.sigmoid(logits) > 0.5, tf.int64))
