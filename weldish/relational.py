@@ -289,6 +289,82 @@ def _outer(order, lstarts, lrows, rstarts, rrows):
     return left, right
 
 
+@njit(nogil=True, cache=True)
+def _slots(keys, lo, span):
+    """Direct table of int64 ``keys`` within [lo, lo + span): slot -> its row (-1: none);
+    whether a key repeats (the table is then unfinished)."""
+    pos = np.full(span, -1, np.int64)
+    for i in range(keys.shape[0]):
+        t = keys[i] - lo
+        if pos[t] >= 0:
+            return pos, True
+        pos[t] = i
+    return pos, False
+
+
+@njit(nogil=True, cache=True)
+def _slot_buckets(keys, lo, span):
+    """Rows by key slot, each slot's rows in row order (CSR: starts[t]..starts[t+1])."""
+    starts = np.zeros(span + 1, np.int64)
+    for i in range(keys.shape[0]):
+        starts[keys[i] - lo + 1] += 1
+    for t in range(span):
+        starts[t + 1] += starts[t]
+    fill = starts[:-1].copy()
+    rows = np.empty(keys.shape[0], np.int64)
+    for i in range(keys.shape[0]):
+        t = keys[i] - lo
+        rows[fill[t]] = i
+        fill[t] += 1
+    return starts, rows
+
+
+@njit(nogil=True, cache=True)
+def _unique_probe(keys, first, lo, hi, pos, keep_unmatched, left, right):
+    """Left rows (numbered from ``first``) against a right side whose keys are unique
+    (``pos``: slot -> right row): written from the start of ``left``/``right``; how many.
+    Independent rows (no bucket walk): one random read per row."""
+    at = 0
+    for i in range(keys.shape[0]):
+        k = keys[i]
+        r = pos[k - lo] if lo <= k <= hi else -1
+        if r >= 0 or keep_unmatched:
+            left[at] = first + i
+            right[at] = r
+            at += 1
+    return at
+
+
+@njit(nogil=True, cache=True)
+def _slot_probe_count(keys, lo, hi, starts, keep_unmatched):
+    total = 0
+    for i in range(keys.shape[0]):
+        k = keys[i]
+        m = starts[k - lo + 1] - starts[k - lo] if lo <= k <= hi else 0
+        total += m if m > 0 else (1 if keep_unmatched else 0)
+    return total
+
+
+@njit(nogil=True, cache=True)
+def _slot_probe_fill(keys, first, lo, hi, starts, rows, keep_unmatched, left, right):
+    """``_probe_fill`` with the right side bucketed by key slot (the left keys index the
+    buckets directly: no codes for the left side)."""
+    at = 0
+    for i in range(keys.shape[0]):
+        k = keys[i]
+        a, b = (starts[k - lo], starts[k - lo + 1]) if lo <= k <= hi else (0, 0)
+        if a == b:
+            if keep_unmatched:
+                left[at] = first + i
+                right[at] = -1
+                at += 1
+            continue
+        for j in range(a, b):
+            left[at] = first + i
+            right[at] = rows[j]
+            at += 1
+
+
 # --- factorize --------------------------------------------------------------------------------
 def _int_codes(keys, valid, sort):
     """Codes of int64 keys (-1 where not ``valid``; an empty ``valid``: all are), numbered
@@ -550,6 +626,12 @@ def join_indices(left_keys, right_keys, how: str = "inner"):
     if how == "right":
         r, l_ = join_indices(right_keys, left_keys, "left")
         return l_, r
+    if how != "outer" and len(left_keys) == 1:
+        lk, rk = _plain_ints(left_keys[0]), _plain_ints(right_keys[0])
+        if lk is not None and rk is not None:
+            pairs = _direct_join(lk, rk, how == "left")
+            if pairs is not None:
+                return pairs
     nl = len(left_keys[0])
     both = [_concat(a, b) for a, b in zip(left_keys, right_keys)]
     # any dense numbering serves inner/left (their order follows the rows); outer needs
@@ -573,3 +655,52 @@ def _concat(a, b):
     if a.dtype != b.dtype and (a.dtype.kind in "OUS" or b.dtype.kind in "OUS"):
         return np.concatenate([a.astype(object), b.astype(object)])
     return np.concatenate([a, b])
+
+
+def _plain_ints(a):
+    """An int64 ndarray of a NumPy integer key column (no missing values), else None."""
+    import pandas as pd
+    if isinstance(a, (pd.Series, pd.Index)):
+        a = a.array
+    if isinstance(a, pd.arrays.NumpyExtensionArray):
+        a = a.to_numpy()
+    if not isinstance(a, np.ndarray) or a.dtype.kind not in "iu" or \
+            (a.dtype.kind == "u" and a.dtype.itemsize == 8):
+        return None
+    return np.ascontiguousarray(a, dtype=np.int64)
+
+
+def _direct_join(lk, rk, keep_unmatched):
+    """inner/left rows of integer keys whose right side spans a compact range: the right
+    rows by key slot (a direct table), the left keys probing it by row chunks on threads
+    (no factorization of the left side, no concatenation). None if the range is not
+    compact."""
+    if len(rk) == 0:
+        return None
+    lo, hi = int(rk.min()), int(rk.max())
+    span = hi - lo + 1
+    if span > max(4 * len(rk), 1 << 16) or span > (1 << 26):
+        return None
+    chunks = _chunks(len(lk))
+    pos, repeats = _slots(rk, lo, span)
+    if not repeats:   # unique right keys (a dimension table): each left row, 0 or 1 match
+        left = np.empty(len(lk), np.int64)
+        right = np.empty(len(lk), np.int64)
+        counts = _on_threads(_unique_probe, [(lk[a:b], a, lo, hi, pos, keep_unmatched,
+                                              left[a:], right[a:]) for a, b in chunks])
+        if sum(counts) == len(lk):
+            return left, right
+        # some left rows unmatched (inner): each chunk's rows after the previous chunks'
+        return (np.concatenate([left[a:a + c] for (a, _), c in zip(chunks, counts)]),
+                np.concatenate([right[a:a + c] for (a, _), c in zip(chunks, counts)]))
+    starts, rows = _slot_buckets(rk, lo, span)
+    counts = _on_threads(_slot_probe_count, [(lk[a:b], lo, hi, starts, keep_unmatched)
+                                             for a, b in chunks])
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    left = np.empty(offsets[-1], np.int64)
+    right = np.empty(offsets[-1], np.int64)
+    _on_threads(_slot_probe_fill, [(lk[a:b], a, lo, hi, starts, rows, keep_unmatched,
+                                    left[o:e], right[o:e])
+                                   for (a, b), o, e in zip(chunks, offsets[:-1],
+                                                           offsets[1:])])
+    return left, right

@@ -2,6 +2,8 @@
 groupby aggregations, join_indices vs merge's rows (each test on both backends)."""
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -167,8 +169,10 @@ def test_segment_reduce_on_two_threads_is_deterministic(backend, monkeypatch):
         two = factorize([keys, values], sort=True, dropna=False)[0]
         np.testing.assert_array_equal(two, pd.DataFrame({"k": keys, "v": values}).groupby(
             ["k", "v"], dropna=False).ngroup().to_numpy())
-        right = keys[::-40]   # a probe by row chunks, each chunk's rows after the last's
-        for how in ("inner", "left"):
+        # a probe by row chunks, each chunk's rows after the last's; right keys repeated,
+        # and unique with some left keys unmatched (the inner rows compacted)
+        for right, how in itertools.product((keys[::-40], np.arange(36, -1, -2)),
+                                            ("inner", "left", "right")):
             got = join_indices([keys], [right], how)
             want = _merge_rows(pd.DataFrame({"k": keys}), pd.DataFrame({"k": right}),
                                ["k"], how)
