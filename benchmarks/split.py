@@ -29,7 +29,7 @@ import pandas as pd
 import weldish
 import weldish.numpy as wnp
 from weldish import annotations
-from weldish.annotate import Broadcast, DataFrameSplit, Reduce, SeriesSplit
+from weldish.annotate import ArraySplit, Broadcast, DataFrameSplit, Reduce, SeriesSplit
 
 INV_SQRT2 = 1 / math.sqrt(2.0)
 
@@ -56,7 +56,7 @@ def namespace(kind: str):
     special = annotations.special
     return dict(exp=a.exp, log=a.log, sqrt=a.sqrt,
                 erf=special.erf if special is not None and erf is not _erf_numpy
-                else annotations.elementwise(_erf_numpy, 1),
+                else weldish.annotate(ArraySplit(), returns=ArraySplit())(_erf_numpy),
                 add=a.add, subtract=a.subtract, multiply=a.multiply, divide=a.divide)
 
 
