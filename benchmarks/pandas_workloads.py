@@ -17,14 +17,13 @@ Polars version is the equivalent lazy query. FireDucks is tried when it imports.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import numpy as np
 import pandas
 
 import weldish
 import weldish.pandas as wpd
+from weldish import cli
 
 
 def make_data(n: int, seed: int = 0) -> dict:
@@ -118,13 +117,7 @@ def polars_query(name, pl, d):
 
 
 def median_seconds(fn, repeat):
-    fn()  # warm-up: compilation, caches
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    return cli.median_seconds(fn, repeat, warmup=True)  # warm-up: compilation, caches
 
 
 def _value(x):
