@@ -365,6 +365,84 @@ def _slot_probe_fill(keys, first, lo, hi, starts, rows, keep_unmatched, left, ri
             at += 1
 
 
+_FNV = np.uint64(0x100000001B3)
+
+
+@njit(nogil=True, cache=True)
+def _str_codes(offsets, data, bitmap, bit0, first, out):
+    """First-appearance codes of Arrow strings (``offsets``/``data``; ``bitmap``: the
+    validity bits from bit ``bit0``, empty: all valid) into ``out`` (-1: missing); the
+    row (numbered from ``first``) of each code's first appearance. FNV-1a hashes, open
+    addressing, grown at half load."""
+    n = out.shape[0]
+    check = bitmap.shape[0] > 0
+    bits = 10
+    cap = 1 << bits
+    slots = np.full(cap, -1, np.int64)        # slot -> code
+    reps = np.empty(1024, np.int64)           # code -> its first row (local)
+    hashes = np.empty(1024, np.uint64)
+    count = 0
+    for i in range(n):
+        if check and not (bitmap[(bit0 + i) >> 3] >> ((bit0 + i) & 7)) & 1:
+            out[i] = -1
+            continue
+        a, b = offsets[i], offsets[i + 1]
+        h = np.uint64(0xCBF29CE484222325)
+        for p in range(a, b):
+            h = (h ^ np.uint64(data[p])) * _FNV
+        j = np.int64((h * _MIX) >> np.uint64(64 - bits))
+        while True:
+            c = slots[j]
+            if c < 0:
+                break
+            if hashes[c] == h:
+                r = reps[c]
+                ra = offsets[r]
+                if offsets[r + 1] - ra == b - a:
+                    same = True
+                    for p in range(b - a):
+                        if data[ra + p] != data[a + p]:
+                            same = False
+                            break
+                    if same:
+                        break
+            j = (j + 1) & (cap - 1)
+        if c >= 0:
+            out[i] = c
+            continue
+        if count == reps.shape[0]:
+            grown = np.empty(2 * count, np.int64)
+            grown[:count] = reps
+            reps = grown
+            grown_h = np.empty(2 * count, np.uint64)
+            grown_h[:count] = hashes
+            hashes = grown_h
+        reps[count] = i
+        hashes[count] = h
+        slots[j] = count
+        out[i] = count
+        count += 1
+        if 2 * count > cap:   # rehash into a table twice the size
+            bits += 1
+            cap = 1 << bits
+            slots = np.full(cap, -1, np.int64)
+            for c2 in range(count):
+                j = np.int64((hashes[c2] * _MIX) >> np.uint64(64 - bits))
+                while slots[j] >= 0:
+                    j = (j + 1) & (cap - 1)
+                slots[j] = c2
+    return reps[:count] + first
+
+
+@njit(nogil=True, cache=True)
+def _shift_codes(codes, mapping, base):
+    """codes[i] = mapping[base + codes[i]] in place (-1 stays)."""
+    for i in range(codes.shape[0]):
+        c = codes[i]
+        if c >= 0:
+            codes[i] = mapping[base + c]
+
+
 # --- factorize --------------------------------------------------------------------------------
 def _int_codes(keys, valid, sort):
     """Codes of int64 keys (-1 where not ``valid``; an empty ``valid``: all are), numbered
@@ -479,9 +557,52 @@ def _column_codes(col, sort):
             order = np.argsort(uniques, kind="stable")
             codes, uniques = _remap(codes, _ranks(order)), uniques[order]
         return codes, uniques
+    got = _arrow_string_codes(col, sort) if arr is None else None
+    if got is not None:
+        return got
     # strings, objects, extension arrays: pandas' dictionary encoding (and its sort)
     codes, uniques = pd.factorize(col, sort=sort, use_na_sentinel=True)
     return np.asarray(codes, np.int64), uniques
+
+
+def _arrow_string_codes(col, sort):
+    """``pd.factorize(col, sort=sort)`` of an Arrow-backed string array (pandas' str
+    dtype), or None for anything else: compiled hash tables on the Arrow buffers by row
+    chunks on threads, then pandas factorizes the chunks' distinct strings (few: their
+    order and dtype are pandas'), and the chunks' codes are mapped to its codes."""
+    import pandas as pd
+    if not isinstance(getattr(col, "dtype", None), pd.StringDtype) or \
+            col.dtype.storage != "pyarrow":
+        return None
+    import pyarrow as pa
+    chunked = col.__arrow_array__()
+    if not isinstance(chunked, pa.ChunkedArray) or not (
+            pa.types.is_string(chunked.type) or pa.types.is_large_string(chunked.type)):
+        return None
+    arr = chunked.combine_chunks() if chunked.num_chunks != 1 else chunked.chunk(0)
+    n = len(arr)
+    if n < _PARALLEL_ROWS:
+        return None   # pandas is as quick (and numbers it its way anyway)
+    bitmap, off_buf, data_buf = arr.buffers()
+    off_dtype = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+    offsets = np.frombuffer(off_buf, off_dtype)[arr.offset:arr.offset + n + 1]
+    data = np.frombuffer(data_buf, np.uint8) if data_buf is not None else \
+        np.zeros(0, np.uint8)
+    bits = np.frombuffer(bitmap, np.uint8) if bitmap is not None and arr.null_count \
+        else np.zeros(0, np.uint8)
+    codes = np.empty(n, np.int64)
+    chunks = _chunks(n)
+    reps = _on_threads(_str_codes, [(offsets[a:b + 1], data, bits, arr.offset + a, a,
+                                     codes[a:b]) for a, b in chunks])
+    rows = np.concatenate(reps)
+    if len(rows) > max(n // 4, 1 << 16):   # mostly distinct: pandas' own pass is quicker
+        return None
+    mapping, uniques = pd.factorize(col.take(rows), sort=sort, use_na_sentinel=True)
+    mapping = np.asarray(mapping, np.int64)
+    bases = np.concatenate([[0], np.cumsum([len(r) for r in reps])])
+    _on_threads(_shift_codes, [(codes[a:b], mapping, int(base))
+                               for (a, b), base in zip(chunks, bases)])
+    return codes, uniques
 
 
 def _na_value(uniques):
