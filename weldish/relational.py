@@ -103,17 +103,24 @@ def _range_codes(keys, valid, lo, span):
 
 
 @njit(nogil=True, cache=True)
-def _bounds(keys, valid):
-    """(smallest, largest, how many) of the valid keys: one pass."""
+def _window_scan(keys, valid, base, top, first, seen):
+    """Marks ``seen[key - base]`` with the first row (numbered from ``first``) of each
+    valid key in [base, top] (-1: none); returns (smallest, largest, how many) of the
+    valid keys outside it. One pass: a direct table's marks, and bounds only where the
+    window misses (the marks give the others')."""
     check = valid.shape[0] > 0
     lo, hi, count = np.iinfo(np.int64).max, np.iinfo(np.int64).min, 0
     for i in range(keys.shape[0]):
         if check and not valid[i]:
             continue
         k = keys[i]
-        lo = min(lo, k)
-        hi = max(hi, k)
-        count += 1
+        if base <= k <= top:
+            if seen[k - base] < 0:   # read-mostly: threads do not share written lines
+                seen[k - base] = first + i
+        else:
+            lo = min(lo, k)
+            hi = max(hi, k)
+            count += 1
     return lo, hi, count
 
 
@@ -123,7 +130,7 @@ def _range_mark(keys, valid, lo, table):
     value: the result does not depend on their order)."""
     check = valid.shape[0] > 0
     for i in range(keys.shape[0]):
-        if not check or valid[i]:
+        if (not check or valid[i]) and table[keys[i] - lo] != 0:   # no needless writes
             table[keys[i] - lo] = 0
 
 
@@ -446,23 +453,40 @@ def _shift_codes(codes, mapping, base):
 # --- factorize --------------------------------------------------------------------------------
 def _int_codes(keys, valid, sort):
     """Codes of int64 keys (-1 where not ``valid``; an empty ``valid``: all are), numbered
-    in key order (``sort``) or by first appearance, and each code's key. A direct table
-    for a compact range (sorted: marked and looked up by row chunks on threads), else
-    the hash table."""
+    in key order (``sort``) or by first appearance, and each code's key. Keys within a
+    window guessed from the first ones: one pass (bounds and marks, by row chunks on
+    threads), then one lookup pass; else a direct table for a compact range, else the
+    hash table."""
     n = keys.shape[0]
     if n == 0:
         return np.empty(0, np.int64), np.empty(0, np.int64)
     chunks = _chunks(n)
-    parts = _on_threads(_bounds, [(keys[a:b], valid[a:b] if valid.shape[0] else valid)
-                                  for a, b in chunks])
-    count = sum(p[2] for p in parts)
-    lo = min(p[0] for p in parts if p[2]) if count else 0
-    hi = max(p[1] for p in parts if p[2]) if count else 0
+    pieces = [(keys[a:b], valid[a:b] if valid.shape[0] else valid) for a, b in chunks]
+    base, top = _window(keys, valid, n)
+    seen = [np.full(top - base + 1, -1, np.int64) for _ in chunks]
+    parts = _on_threads(_window_scan, [p + (base, top, a, s)
+                                       for p, (a, _), s in zip(pieces, chunks, seen)])
+    first = seen[0]
+    for other in seen[1:]:   # a chunk's rows all precede the next chunk's
+        first = np.where(first >= 0, first, other)
+    marked = np.flatnonzero(first >= 0)
+    outside = sum(p[2] for p in parts)
+    if not outside:   # every key in the window: its marks make the table
+        if not len(marked):
+            return np.full(n, -1, np.int64), np.empty(0, np.int64)
+        a, b = int(marked[0]), int(marked[-1])
+        table, uniques = _window_table(first[a:b + 1], sort)
+        codes = np.empty(n, np.int64)
+        _on_threads(_range_lookup, [p + (base + a, table, codes[a_:b_])
+                                    for p, (a_, b_) in zip(pieces, chunks)])
+        return codes, uniques + (base + a)
+    ends = [base + int(marked[0]), base + int(marked[-1])] if len(marked) else []
+    lo = min([p[0] for p in parts if p[2]] + ends)
+    hi = max([p[1] for p in parts if p[2]] + ends)
     if hi - lo < max(4 * n, 1 << 16) and hi - lo < (1 << 26):
         if not sort:
             return _range_codes(keys, valid, lo, hi - lo + 1)
         table = np.full(hi - lo + 1, -1, np.int64)
-        pieces = [(keys[a:b], valid[a:b] if valid.shape[0] else valid) for a, b in chunks]
         _on_threads(_range_mark, [p + (lo, table) for p in pieces])
         uniques = _range_number(table, lo)
         codes = np.empty(n, np.int64)
@@ -474,6 +498,32 @@ def _int_codes(keys, valid, sort):
         order = np.argsort(uniques, kind="stable")
         codes, uniques = _remap(codes, _ranks(order)), uniques[order]
     return codes, uniques
+
+
+_WINDOW = 1 << 17   # keys a first pass marks in a direct table while finding the bounds
+_I64 = np.iinfo(np.int64)
+
+
+def _window(keys, valid, n):
+    """[base, top]: a direct table's range guessed from the first keys (the keys' range
+    if they are small non-negative integers, else one centred on the first keys')."""
+    width = min(_WINDOW, 4 * n + 64)
+    head = keys[:256] if not valid.shape[0] else keys[:256][valid[:256]]
+    lo, hi = (int(head.min()), int(head.max())) if head.size else (0, 0)
+    base = 0 if lo >= 0 and hi < width else lo - max(0, (width - (hi - lo)) // 2)
+    base = max(min(base, _I64.max - width + 1), _I64.min)
+    return base, base + width - 1
+
+
+def _window_table(first, sort):
+    """Each slot's first row (-1: none) -> (slot -> code table, each code's slot): codes
+    in slot order (``sort``) or by first appearance."""
+    present = np.flatnonzero(first >= 0)
+    if not sort:
+        present = present[np.argsort(first[present], kind="stable")]
+    table = np.full(len(first), -1, np.int64)
+    table[present] = np.arange(len(present), dtype=np.int64)
+    return table, present.astype(np.int64)
 
 
 _PARALLEL_ROWS = 1 << 17   # below this, one thread (handing off costs more)
