@@ -395,6 +395,10 @@ def test_cross_library_pipeline_matches_pandas_and_numpy(backend):
 
     def features(frame, lib):
         clean = frame.fillna(0.0)
+        return (clean - clean.mean()) / clean.std()
+
+    def by_column(frame, lib):
+        clean = frame.fillna(0.0)
         return lib.DataFrame({c: (clean[c] - clean[c].mean()) / clean[c].std()
                               for c in clean.columns})
 
@@ -404,9 +408,12 @@ def test_cross_library_pipeline_matches_pandas_and_numpy(backend):
     count = tf.reduce_sum(tf.cast(tf.sigmoid(tf.matmul(z.to_numpy(), w) + b) > 0.5,
                                   tf.int64))
     direct = tf.reduce_sum(tf.cast(tf.sigmoid(tf.matmul(z, w) + b) > 0.5, tf.int64))
+    columns = by_column(wpd.DataFrame(df), wpd)
+    per_column = tf.reduce_sum(tf.cast(tf.sigmoid(tf.matmul(columns, w) + b) > 0.5,
+                                       tf.int64))
     if backend == "llvm":
         assert _kernels(count)[0] == 1
-    assert int(count) == int(direct) == expected
+    assert int(count) == int(direct) == int(per_column) == expected
 
 
 def test_crosslib_benchmark_runs(backend):
