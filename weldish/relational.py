@@ -379,14 +379,17 @@ _FNV = np.uint64(0x100000001B3)
 def _str_codes(offsets, data, bitmap, bit0, first, out):
     """First-appearance codes of Arrow strings (``offsets``/``data``; ``bitmap``: the
     validity bits from bit ``bit0``, empty: all valid) into ``out`` (-1: missing); the
-    row (numbered from ``first``) of each code's first appearance. FNV-1a hashes, open
-    addressing, grown at half load."""
+    row (numbered from ``first``) of each code's first appearance. Each string's first 8
+    bytes packed in a word (short strings compare as one word, their length apart; longer
+    ones byte by byte after it); open addressing, grown at half load."""
     n = out.shape[0]
     check = bitmap.shape[0] > 0
     bits = 10
     cap = 1 << bits
     slots = np.full(cap, -1, np.int64)        # slot -> code
     reps = np.empty(1024, np.int64)           # code -> its first row (local)
+    words = np.empty(1024, np.uint64)         # code -> its first 8 bytes
+    lens = np.empty(1024, np.int64)
     hashes = np.empty(1024, np.uint64)
     count = 0
     for i in range(n):
@@ -394,25 +397,29 @@ def _str_codes(offsets, data, bitmap, bit0, first, out):
             out[i] = -1
             continue
         a, b = offsets[i], offsets[i + 1]
-        h = np.uint64(0xCBF29CE484222325)
-        for p in range(a, b):
+        w = np.uint64(0)
+        for p in range(min(b - a, 8)):
+            w |= np.uint64(data[a + p]) << np.uint64(8 * p)
+        h = w ^ (np.uint64(b - a) << np.uint64(56))
+        for p in range(a + 8, b):
             h = (h ^ np.uint64(data[p])) * _FNV
-        j = np.int64((h * _MIX) >> np.uint64(64 - bits))
+        h *= _MIX
+        j = np.int64(h >> np.uint64(64 - bits))
         while True:
             c = slots[j]
             if c < 0:
                 break
-            if hashes[c] == h:
-                r = reps[c]
-                ra = offsets[r]
-                if offsets[r + 1] - ra == b - a:
-                    same = True
-                    for p in range(b - a):
-                        if data[ra + p] != data[a + p]:
-                            same = False
-                            break
-                    if same:
+            if hashes[c] == h and words[c] == w and lens[c] == b - a:
+                if b - a <= 8:
+                    break
+                ra = offsets[reps[c]]
+                same = True
+                for p in range(8, b - a):
+                    if data[ra + p] != data[a + p]:
+                        same = False
                         break
+                if same:
+                    break
             j = (j + 1) & (cap - 1)
         if c >= 0:
             out[i] = c
@@ -421,10 +428,18 @@ def _str_codes(offsets, data, bitmap, bit0, first, out):
             grown = np.empty(2 * count, np.int64)
             grown[:count] = reps
             reps = grown
+            grown_w = np.empty(2 * count, np.uint64)
+            grown_w[:count] = words
+            words = grown_w
             grown_h = np.empty(2 * count, np.uint64)
             grown_h[:count] = hashes
             hashes = grown_h
+            grown_l = np.empty(2 * count, np.int64)
+            grown_l[:count] = lens
+            lens = grown_l
         reps[count] = i
+        words[count] = w
+        lens[count] = b - a
         hashes[count] = h
         slots[j] = count
         out[i] = count
@@ -434,7 +449,7 @@ def _str_codes(offsets, data, bitmap, bit0, first, out):
             cap = 1 << bits
             slots = np.full(cap, -1, np.int64)
             for c2 in range(count):
-                j = np.int64((hashes[c2] * _MIX) >> np.uint64(64 - bits))
+                j = np.int64(hashes[c2] >> np.uint64(64 - bits))
                 while slots[j] >= 0:
                     j = (j + 1) & (cap - 1)
                 slots[j] = c2
