@@ -465,6 +465,24 @@ def _shift_codes(codes, mapping, base):
             codes[i] = mapping[base + c]
 
 
+@njit(nogil=True, cache=True)
+def _pair_mark(codes, col, width, first, seen):
+    """seen[codes * width + col]: the first row (numbered from ``first``) of each pair
+    (rows where either is -1 skipped)."""
+    for i in range(codes.shape[0]):
+        a, b = codes[i], col[i]
+        if a >= 0 and b >= 0 and seen[a * width + b] < 0:
+            seen[a * width + b] = first + i
+
+
+@njit(nogil=True, cache=True)
+def _pair_lookup(codes, col, width, table, out):
+    """out = table[codes * width + col], -1 where either is -1 (``out`` may be ``codes``)."""
+    for i in range(codes.shape[0]):
+        a, b = codes[i], col[i]
+        out[i] = table[a * width + b] if a >= 0 and b >= 0 else -1
+
+
 # --- factorize --------------------------------------------------------------------------------
 def _int_codes(keys, valid, sort):
     """Codes of int64 keys (-1 where not ``valid``; an empty ``valid``: all are), numbered
@@ -722,8 +740,8 @@ def factorize(keys, sort: bool = True, dropna: bool = True):
     n = len(keys[0])
     if any(len(k) != n for k in keys):
         raise ValueError("key columns differ in length")
-    columns, combined, width_total, missing = [], None, 1, None
-    for col in keys:
+    columns, combined, width_total, missing, last = [], None, 1, None, None
+    for i, col in enumerate(keys):
         codes, uniques = _column_codes(col, sort)
         width = len(uniques)
         if not dropna:   # missing: one more code, after the others
@@ -733,6 +751,9 @@ def factorize(keys, sort: bool = True, dropna: bool = True):
                 width += 1
         if combined is None:
             combined, width_total = codes, width
+        elif i == len(keys) - 1 and width_total * width <= _WINDOW:
+            # the last column: combined while the groups are numbered (no composite array)
+            last, width_total = (codes, width), width_total * width
         elif width_total * max(width, 1) >= (1 << 62):
             # the composite would overflow: number the combinations so far densely first
             combined, first = _int_codes(combined, combined >= 0 if missing else _ALL, sort)
@@ -748,8 +769,30 @@ def factorize(keys, sort: bool = True, dropna: bool = True):
         # last, must take its place of first appearance)
         ngroups = columns[0][1]
         return combined, _split_keys(np.arange(ngroups, dtype=np.int64), columns), ngroups
-    group_codes, composite = _int_codes(combined, combined >= 0 if missing else _ALL, sort)
+    if last is not None:
+        group_codes, composite = _pair_codes(combined, *last, width_total, sort)
+    else:
+        group_codes, composite = _int_codes(combined, combined >= 0 if missing else _ALL,
+                                            sort)
     return group_codes, _split_keys(composite, columns), len(composite)
+
+
+def _pair_codes(codes, col, width, size, sort):
+    """``_int_codes`` of ``codes * width + col`` (-1 where either is) within [0, size), the
+    composite never built: marked by row chunks on threads, then numbered and looked up
+    into ``codes`` (a fresh array of ours: rewritten in place)."""
+    n = len(codes)
+    chunks = _chunks(n)
+    seen = [np.full(size, -1, np.int64) for _ in chunks]
+    _on_threads(_pair_mark, [(codes[a:b], col[a:b], width, a, s)
+                             for (a, b), s in zip(chunks, seen)])
+    first = seen[0]
+    for other in seen[1:]:   # a chunk's rows all precede the next chunk's
+        first = np.where(first >= 0, first, other)
+    table, composite = _window_table(first, sort)
+    _on_threads(_pair_lookup, [(codes[a:b], col[a:b], width, table, codes[a:b])
+                               for a, b in chunks])
+    return codes, composite
 
 
 def _split_keys(composite, columns):
