@@ -219,7 +219,12 @@ class Series:
             return other, self._name
         if type(other) in (int, float, bool):
             return other, self._name
-        if isinstance(other, np.generic):  # pandas' promotion with NumPy scalars differs
+        if isinstance(other, (np.integer, np.floating, np.bool_)):
+            # pandas treats a NumPy scalar as the Python number it holds (a sweep of 8
+            # dtypes x 8 scalars x 9 operators: same values and dtypes), not as NumPy's
+            # typed scalar: s_float32 - np.float64(1) stays float32
+            return other.item(), self._name
+        if isinstance(other, np.generic):
             raise Unsupported("NumPy scalar operand")
         raise Unsupported(f"operand of type {type(other).__name__}")
 

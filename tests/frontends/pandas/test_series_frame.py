@@ -256,3 +256,20 @@ def test_frame_op_series_over_its_columns_is_lazy_with_pandas_dtypes():
     same((w - w.mean()) / w.std(), (p - p.mean()) / p.std())
     same(w + s[["a", "b"]], p + s[["a", "b"]])       # alignment: pandas
     assert "pandas.DataFrame.__add__" in weldish.fallbacks.counts
+
+
+@pytest.mark.parametrize("scalar", [np.float64(2.5), np.float32(-1.5), np.int64(3),
+                                    np.uint8(7), np.bool_(True)])
+def test_series_op_numpy_scalar_is_lazy_as_pandas(scalar):
+    """pandas treats a NumPy scalar operand as the Python number it holds (float32 column
+    - np.float64 stays float32), which s - s.mean() relies on."""
+    p = pandas.DataFrame({"f": np.array([1.5, np.nan, -2.0], np.float32), "i": [1, 2, 3],
+                          "u": np.array([1, 2, 250], np.uint8)})
+    w = wpd.DataFrame(p)
+    weldish.fallbacks.clear()
+    for c in p.columns:
+        same(w[c] - scalar, p[c] - scalar)
+        same(scalar * w[c], scalar * p[c])
+        same(w[c] > scalar, p[c] > scalar)
+    same(w["i"] - w["i"].mean(), p["i"] - p["i"].mean())
+    assert not weldish.fallbacks.counts
