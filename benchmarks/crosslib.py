@@ -24,52 +24,17 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import statistics
 import time
 
-import numpy as np
-import pandas as pd
-
 import weldish
+from weldish import workloads
+from weldish.cli import median_seconds
 from weldish.config import SETTINGS
 
-COLUMNS = [f"f{i}" for i in range(8)]
-
-
-def frame(n: int, seed: int = 0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    values = rng.normal(3.0, 2.0, (n, len(COLUMNS)))
-    values[rng.random(values.shape) < 0.05] = np.nan
-    return pd.DataFrame({c: np.ascontiguousarray(values[:, i])
-                         for i, c in enumerate(COLUMNS)})
-
-
-def model(seed: int = 1):
-    rng = np.random.default_rng(seed)
-    return rng.normal(0.0, 0.5, (len(COLUMNS), 1)), 0.1
-
-
-def standardize(clean, how: str, pdlib):
-    if how == "frame":
-        return (clean - clean.mean()) / clean.std()
-    return pdlib.DataFrame({c: (clean[c] - clean[c].mean()) / clean[c].std()
-                            for c in clean.columns})
-
-
-def eager(df: pd.DataFrame, w, b, how: str) -> int:
-    """pandas + NumPy, each call computed when it is made."""
-    x = standardize(df.fillna(0.0), how, pd).to_numpy()
-    prob = 1.0 / (1.0 + np.exp(-(x @ w + b)))
-    return int(np.count_nonzero(prob > 0.5))
-
-
-def lazy_count(df, w, b, how: str):
-    """weldish.pandas -> weldish.numpy -> weldish.tensorflow: one lazy graph."""
-    import weldish.pandas as wpd
-    import weldish.tensorflow as tf
-    x = standardize(wpd.DataFrame(df).fillna(0.0), how, wpd).to_numpy()
-    logits = tf.matmul(x, w) + b
-    return tf.reduce_sum(tf.cast(tf.sigmoid(logits) > 0.5, tf.int64))
+COLUMNS = workloads.CREDIT_COLUMNS
+# the pipeline itself is weldish.workloads' (the demo runs it too)
+eager = workloads.credit_score_eager
+lazy_count = workloads.credit_score_lazy
 
 
 def fused(df, w, b, how: str) -> int:
@@ -86,18 +51,12 @@ def loops(df, w, b, how: str) -> tuple[int, str]:
 
 
 def timed(fn, repeat: int) -> float:
-    fn()   # warm-up: compile, first touch, thread pool
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    return median_seconds(fn, repeat, warmup=True)   # warm-up: compile, first touch, pool
 
 
 def run(n: int, repeat: int, threads: int) -> list[dict]:
-    df, other = frame(n), frame(n, seed=2)
-    w, b = model()
+    df, w, b = workloads.credit_inputs(n).values()
+    other = workloads.credit_inputs(n, seed=2)["df"]
     rows = []
     for how in ("frame", "columns"):
         expected = eager(df, w, b, how)

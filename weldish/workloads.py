@@ -184,20 +184,29 @@ def credit_inputs(n: int, seed: int = 0) -> dict:
     return dict(df=df, w=w, b=0.1)
 
 
-def credit_score_eager(df, w, b) -> int:
+def standardize(clean, how: str, pdlib):
+    """Each column to mean 0, std 1: ``frame`` is the idiomatic ``(df - df.mean()) /
+    df.std()``, ``columns`` one expression per column (``pdlib``: pandas or
+    weldish.pandas)."""
+    if how == "frame":
+        return (clean - clean.mean()) / clean.std()
+    return pdlib.DataFrame({c: (clean[c] - clean[c].mean()) / clean[c].std()
+                            for c in clean.columns})
+
+
+def credit_score_eager(df, w, b, how: str = "frame") -> int:
     """pandas + NumPy, each call computed when it is made: how many rows score > 0.5."""
-    clean = df.fillna(0.0)
-    x = ((clean - clean.mean()) / clean.std()).to_numpy()
+    import pandas
+    x = standardize(df.fillna(0.0), how, pandas).to_numpy()
     prob = 1.0 / (1.0 + numpy.exp(-(x @ w + b)))
     return int(numpy.count_nonzero(prob > 0.5))
 
 
-def credit_score_lazy(df, w, b):
+def credit_score_lazy(df, w, b, how: str = "frame"):
     """The same with weldish.pandas, weldish.numpy (``to_numpy``) and weldish.tensorflow:
     one lazy graph (a count, lazy until read)."""
     import weldish.pandas as wpd
     import weldish.tensorflow as tf
-    clean = wpd.DataFrame(df).fillna(0.0)
-    x = ((clean - clean.mean()) / clean.std()).to_numpy()
+    x = standardize(wpd.DataFrame(df).fillna(0.0), how, wpd).to_numpy()
     logits = tf.matmul(x, w) + b
     return tf.reduce_sum(tf.cast(tf.sigmoid(logits) > 0.5, tf.int64))
