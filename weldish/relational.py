@@ -222,53 +222,6 @@ def _buckets(codes, ngroups):
 
 
 @njit(nogil=True, cache=True)
-def _probe_count(lcodes, starts, keep_unmatched):
-    """How many output rows these left rows make (their matches; 1 for an unmatched row
-    when ``keep_unmatched``)."""
-    total = 0
-    for i in range(lcodes.shape[0]):
-        m = starts[lcodes[i] + 1] - starts[lcodes[i]]
-        total += m if m > 0 else (1 if keep_unmatched else 0)
-    return total
-
-
-@njit(nogil=True, cache=True)
-def _probe_fill(lcodes, first, starts, rows, keep_unmatched, left, right):
-    """Each left row in order (numbered from ``first``) with its right matches in right
-    order (-1: none, kept only when ``keep_unmatched``), written from the start of
-    ``left``/``right``."""
-    at = 0
-    for i in range(lcodes.shape[0]):
-        lo, hi = starts[lcodes[i]], starts[lcodes[i] + 1]
-        if hi == lo:
-            if keep_unmatched:
-                left[at] = first + i
-                right[at] = -1
-                at += 1
-            continue
-        for j in range(lo, hi):
-            left[at] = first + i
-            right[at] = rows[j]
-            at += 1
-
-
-def _probe(lcodes, starts, rows, keep_unmatched):
-    """The left rows probe the right side's buckets, by row chunks on threads: each chunk
-    counts its output rows, then writes them after the previous chunks' (so the order is
-    the left rows' whatever the threads)."""
-    chunks = _chunks(len(lcodes))
-    counts = _on_threads(_probe_count, [(lcodes[a:b], starts, keep_unmatched)
-                                        for a, b in chunks])
-    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    left = np.empty(offsets[-1], np.int64)
-    right = np.empty(offsets[-1], np.int64)
-    _on_threads(_probe_fill, [(lcodes[a:b], a, starts, rows, keep_unmatched,
-                               left[o:e], right[o:e])
-                              for (a, b), o, e in zip(chunks, offsets[:-1], offsets[1:])])
-    return left, right
-
-
-@njit(nogil=True, cache=True)
 def _outer(order, lstarts, lrows, rstarts, rrows):
     """Key by key (``order``: codes sorted by key): each left row of the key with each
     right row of it (left-major), or with -1 where the other side lacks the key."""
@@ -344,6 +297,7 @@ def _unique_probe(keys, first, lo, hi, pos, keep_unmatched, left, right):
 
 @njit(nogil=True, cache=True)
 def _slot_probe_count(keys, lo, hi, starts, keep_unmatched):
+    """How many output rows these left rows make (``_slot_probe_fill``'s)."""
     total = 0
     for i in range(keys.shape[0]):
         k = keys[i]
@@ -354,8 +308,9 @@ def _slot_probe_count(keys, lo, hi, starts, keep_unmatched):
 
 @njit(nogil=True, cache=True)
 def _slot_probe_fill(keys, first, lo, hi, starts, rows, keep_unmatched, left, right):
-    """``_probe_fill`` with the right side bucketed by key slot (the left keys index the
-    buckets directly: no codes for the left side)."""
+    """Each left row in order (numbered from ``first``) with its right matches in right
+    order (-1: none, kept only when ``keep_unmatched``), written from the start of
+    ``left``/``right``; the left keys index the right side's buckets directly."""
     at = 0
     for i in range(keys.shape[0]):
         k = keys[i]
@@ -867,11 +822,11 @@ def join_indices(left_keys, right_keys, how: str = "inner"):
     # the sorted one, which is also the one numbered on threads
     codes, _, ngroups = factorize(both, sort=True, dropna=False)
     lcodes, rcodes = codes[:nl], codes[nl:]
-    rstarts, rrows = _buckets(rcodes, ngroups)
     if how == "outer":
+        rstarts, rrows = _buckets(rcodes, ngroups)
         lstarts, lrows = _buckets(lcodes, ngroups)
         return _outer(np.arange(ngroups, dtype=np.int64), lstarts, lrows, rstarts, rrows)
-    return _probe(lcodes, rstarts, rrows, how == "left")
+    return _slot_join(lcodes, rcodes, 0, ngroups - 1, how == "left")
 
 
 def _concat(a, b):
@@ -910,6 +865,14 @@ def _direct_join(lk, rk, keep_unmatched):
     span = hi - lo + 1
     if span > max(4 * len(rk), 1 << 16) or span > (1 << 26):
         return None
+    return _slot_join(lk, rk, lo, hi, keep_unmatched)
+
+
+def _slot_join(lk, rk, lo, hi, keep_unmatched):
+    """inner/left rows of int64 keys, the right keys all within [lo, hi] (slots of a
+    direct table), the left ones anything: by left-row chunks on threads, in merge's
+    order whatever the threads."""
+    span = hi - lo + 1
     chunks = _chunks(len(lk))
     pos, repeats = _slots(rk, lo, span)
     if not repeats:   # unique right keys (a dimension table): each left row, 0 or 1 match
