@@ -103,20 +103,44 @@ def _range_codes(keys, valid, lo, span):
 
 
 @njit(nogil=True, cache=True)
-def _window_scan(keys, valid, base, top, first, seen):
+def _window_scan(keys, valid, base, top, first, seen, out):
     """Marks ``seen[key - base]`` with the first row (numbered from ``first``) of each
     valid key in [base, top] (-1: none); returns (smallest, largest, how many) of the
-    valid keys outside it. One pass: a direct table's marks, and bounds only where the
-    window misses (the marks give the others')."""
+    valid keys outside it; ``out``: each row's slot (key - base; -1: not valid), the
+    codes themselves when the table turns out to be the identity. One pass: a direct
+    table's marks, and bounds only where the window misses (the marks give the others')."""
     check = valid.shape[0] > 0
     lo, hi, count = np.iinfo(np.int64).max, np.iinfo(np.int64).min, 0
     for i in range(keys.shape[0]):
         if check and not valid[i]:
+            out[i] = -1
             continue
         k = keys[i]
+        out[i] = k - base
         if base <= k <= top:
             if seen[k - base] < 0:   # read-mostly: threads do not share written lines
                 seen[k - base] = first + i
+        else:
+            lo = min(lo, k)
+            hi = max(hi, k)
+            count += 1
+    return lo, hi, count
+
+
+@njit(nogil=True, cache=True)
+def _window_mark(keys, valid, base, top, seen, out):
+    """``_window_scan`` with marks only (``seen[key - base] = 1``: a table of this chunk's
+    own, written without a test)."""
+    check = valid.shape[0] > 0
+    lo, hi, count = np.iinfo(np.int64).max, np.iinfo(np.int64).min, 0
+    for i in range(keys.shape[0]):
+        if check and not valid[i]:
+            out[i] = -1
+            continue
+        k = keys[i]
+        out[i] = k - base
+        if base <= k <= top:
+            seen[k - base] = 1
         else:
             lo = min(lo, k)
             hi = max(hi, k)
@@ -451,12 +475,20 @@ def _int_codes(keys, valid, sort):
     chunks = _chunks(n)
     pieces = [(keys[a:b], valid[a:b] if valid.shape[0] else valid) for a, b in chunks]
     base, top = _window(keys, valid, n)
-    seen = [np.full(top - base + 1, -1, np.int64) for _ in chunks]
-    parts = _on_threads(_window_scan, [p + (base, top, a, s)
-                                       for p, (a, _), s in zip(pieces, chunks, seen)])
-    first = seen[0]
-    for other in seen[1:]:   # a chunk's rows all precede the next chunk's
-        first = np.where(first >= 0, first, other)
+    codes = np.empty(n, np.int64)
+    outs = [codes[a:b] for a, b in chunks]
+    if sort:   # marks only: a byte per key
+        seen = [np.zeros(top - base + 1, np.uint8) for _ in chunks]
+        parts = _on_threads(_window_mark, [p + (base, top, s, o)
+                                           for p, s, o in zip(pieces, seen, outs)])
+        first = np.where(np.logical_or.reduce(seen) if len(seen) > 1 else seen[0], 0, -1)
+    else:   # each key's first row
+        seen = [np.full(top - base + 1, -1, np.int64) for _ in chunks]
+        parts = _on_threads(_window_scan, [p + (base, top, a, s, o) for p, (a, _), s, o
+                                           in zip(pieces, chunks, seen, outs)])
+        first = seen[0]
+        for other in seen[1:]:   # a chunk's rows all precede the next chunk's
+            first = np.where(first >= 0, first, other)
     marked = np.flatnonzero(first >= 0)
     outside = sum(p[2] for p in parts)
     if not outside:   # every key in the window: its marks make the table
@@ -464,9 +496,12 @@ def _int_codes(keys, valid, sort):
             return np.full(n, -1, np.int64), np.empty(0, np.int64)
         a, b = int(marked[0]), int(marked[-1])
         table, uniques = _window_table(first[a:b + 1], sort)
-        codes = np.empty(n, np.int64)
-        _on_threads(_range_lookup, [p + (base + a, table, codes[a_:b_])
-                                    for p, (a_, b_) in zip(pieces, chunks)])
+        if a or len(uniques) != len(table) or not sort and \
+                (uniques != np.arange(len(uniques))).any():
+            # the slots are not the codes (keys missing from the range, the smallest key
+            # not the window's first, or first appearances out of key order): remap
+            _on_threads(_range_lookup, [(o, valid[a_:b_] if valid.shape[0] else valid,
+                                         a, table, o) for o, (a_, b_) in zip(outs, chunks)])
         return codes, uniques + (base + a)
     ends = [base + int(marked[0]), base + int(marked[-1])] if len(marked) else []
     lo = min([p[0] for p in parts if p[2]] + ends)
