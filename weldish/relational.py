@@ -355,12 +355,13 @@ _FNV = np.uint64(0x100000001B3)
 
 
 @njit(nogil=True, cache=True)
-def _str_codes(offsets, data, bitmap, bit0, first, out):
+def _str_codes(offsets, data, words64, bitmap, bit0, first, out):
     """First-appearance codes of Arrow strings (``offsets``/``data``; ``bitmap``: the
     validity bits from bit ``bit0``, empty: all valid) into ``out`` (-1: missing); the
     row (numbered from ``first``) of each code's first appearance. Each string's first 8
     bytes packed in a word (short strings compare as one word, their length apart; longer
-    ones byte by byte after it); open addressing, grown at half load."""
+    ones byte by byte after it), read from ``words64`` (``data`` as aligned words, padded
+    by one): two loads and shifts, no byte loop; open addressing, grown at half load."""
     n = out.shape[0]
     check = bitmap.shape[0] > 0
     bits = 10
@@ -376,9 +377,12 @@ def _str_codes(offsets, data, bitmap, bit0, first, out):
             out[i] = -1
             continue
         a, b = offsets[i], offsets[i + 1]
-        w = np.uint64(0)
-        for p in range(min(b - a, 8)):
-            w |= np.uint64(data[a + p]) << np.uint64(8 * p)
+        q = a >> 3
+        sh = np.uint64(8 * (a & 7))   # (the high word shifted in two steps: sh may be 0)
+        w = (words64[q] >> sh) | ((words64[q + 1] << (np.uint64(63) - sh)) << np.uint64(1))
+        m = min(b - a, 8)
+        w &= ((np.uint64(1) << np.uint64(8 * m - 1)) << np.uint64(1)) - np.uint64(1) \
+            if m > 0 else np.uint64(0)
         h = w ^ (np.uint64(b - a) << np.uint64(56))
         for p in range(a + 8, b):
             h = (h ^ np.uint64(data[p])) * _FNV
@@ -663,10 +667,12 @@ def _arrow_string_codes(col, sort):
         np.zeros(0, np.uint8)
     bits = np.frombuffer(bitmap, np.uint8) if bitmap is not None and arr.null_count \
         else np.zeros(0, np.uint8)
+    words64 = np.zeros(len(data) // 8 + 2, np.uint64)   # aligned, padded: see _str_codes
+    words64.view(np.uint8)[:len(data)] = data
     codes = np.empty(n, np.int64)
     chunks = _chunks(n)
-    reps = _on_threads(_str_codes, [(offsets[a:b + 1], data, bits, arr.offset + a, a,
-                                     codes[a:b]) for a, b in chunks])
+    reps = _on_threads(_str_codes, [(offsets[a:b + 1], data, words64, bits,
+                                     arr.offset + a, a, codes[a:b]) for a, b in chunks])
     rows = np.concatenate(reps)
     if len(rows) > max(n // 4, 1 << 16):   # mostly distinct: pandas' own pass is quicker
         return None
