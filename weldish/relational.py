@@ -450,20 +450,17 @@ def _shift_codes(codes, mapping, base):
 
 @njit(nogil=True, cache=True)
 def _pair_mark(codes, col, width, first, seen):
-    """seen[codes * width + col]: the first row (numbered from ``first``) of each pair
-    (rows where either is -1 skipped)."""
+    """codes = codes * width + col (-1 where either is -1), in place; seen[that]: the
+    first row (numbered from ``first``) of each pair."""
     for i in range(codes.shape[0]):
         a, b = codes[i], col[i]
-        if a >= 0 and b >= 0 and seen[a * width + b] < 0:
-            seen[a * width + b] = first + i
-
-
-@njit(nogil=True, cache=True)
-def _pair_lookup(codes, col, width, table, out):
-    """out = table[codes * width + col], -1 where either is -1 (``out`` may be ``codes``)."""
-    for i in range(codes.shape[0]):
-        a, b = codes[i], col[i]
-        out[i] = table[a * width + b] if a >= 0 and b >= 0 else -1
+        if a < 0 or b < 0:
+            codes[i] = -1
+            continue
+        t = a * width + b
+        codes[i] = t
+        if seen[t] < 0:   # read-mostly: threads do not share written lines
+            seen[t] = first + i
 
 
 # --- factorize --------------------------------------------------------------------------------
@@ -639,7 +636,10 @@ def _column_codes(col, sort):
         return got
     # strings, objects, extension arrays: pandas' dictionary encoding (and its sort)
     codes, uniques = pd.factorize(col, sort=sort, use_na_sentinel=True)
-    return np.asarray(codes, np.int64), uniques
+    codes = np.asarray(codes, np.int64)
+    if not (codes.flags.owndata and codes.flags.writeable):   # ours to rewrite (factorize)
+        codes = codes.copy()
+    return codes, uniques
 
 
 def _arrow_string_codes(col, sort):
@@ -774,9 +774,9 @@ def factorize(keys, sort: bool = True, dropna: bool = True):
 
 
 def _pair_codes(codes, col, width, size, sort):
-    """``_int_codes`` of ``codes * width + col`` (-1 where either is) within [0, size), the
-    composite never built: marked by row chunks on threads, then numbered and looked up
-    into ``codes`` (a fresh array of ours: rewritten in place)."""
+    """``_int_codes`` of ``codes * width + col`` (-1 where either is) within [0, size),
+    in ``codes`` (a fresh array of ours: rewritten in place): combined and marked by row
+    chunks on threads, then renumbered in place unless every pair occurs and in order."""
     n = len(codes)
     chunks = _chunks(n)
     seen = [np.full(size, -1, np.int64) for _ in chunks]
@@ -786,8 +786,8 @@ def _pair_codes(codes, col, width, size, sort):
     for other in seen[1:]:   # a chunk's rows all precede the next chunk's
         first = np.where(first >= 0, first, other)
     table, composite = _window_table(first, sort)
-    _on_threads(_pair_lookup, [(codes[a:b], col[a:b], width, table, codes[a:b])
-                               for a, b in chunks])
+    if len(composite) != size or (composite != np.arange(size)).any():
+        _on_threads(_shift_codes, [(codes[a:b], table, 0) for a, b in chunks])
     return codes, composite
 
 

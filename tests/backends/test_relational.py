@@ -167,10 +167,12 @@ def test_segment_reduce_on_two_threads_is_deterministic(backend, monkeypatch):
         codes, _, ngroups = factorize([keys])
         np.testing.assert_array_equal(codes, frame.ngroup().to_numpy())
         words = np.array(["b", "a", "", None, "\u00e9"], dtype=object)[keys % 5]
-        strs = pd.DataFrame({"s": pd.array(words, dtype="str"), "k": keys})
+        strs = pd.DataFrame({"s": pd.array(words, dtype="str"), "k": keys,
+                             "c": rng.integers(0, 3, n)})   # (c, k): every pair occurs
         for sort, dropna in ((True, True), (False, False)):   # Arrow strings by chunks
             _check_factorize(strs, ["s"], sort, dropna)
             _check_factorize(strs, ["k", "s"], sort, dropna)
+            _check_factorize(strs, ["c", "k"], sort, dropna)
         two = factorize([keys, values], sort=True, dropna=False)[0]
         np.testing.assert_array_equal(two, pd.DataFrame({"k": keys, "v": values}).groupby(
             ["k", "v"], dropna=False).ngroup().to_numpy())
