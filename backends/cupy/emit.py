@@ -346,6 +346,28 @@ def _arg_take(acc_dt, better_tpl, bv, bi, av, ai):
     return f"wd_arg_take({better}, {bv}, {bi}, {av}, {ai})"
 
 
+def _declare_accumulators(w, reds, acc_dt):
+    """Each reduction's accumulator at its start value (and an index for arg reductions)."""
+    for j, r in enumerate(reds):
+        dt = acc_dt[r]
+        w(f"{ctype(dt)} acc{j} = {literal(start_value(r.op, dt), dt)};", 2)
+        if r.op in lowering.ARG_REDUCTIONS:
+            w(f"long long accx{j} = 0x7fffffffffffffffLL;", 2)
+
+
+def _accumulate(w, reds, acc_dt, names):
+    """Element r's values (``names``) folded into the accumulators, by the table's entry."""
+    for j, r in enumerate(reds):
+        tpl, dt, v = _cuda_entry(r), acc_dt[r], names[r]
+        if tpl.startswith("arg:"):
+            w(f"if ({_arg_take(dt, tpl[4:], v, 'r', f'acc{j}', f'accx{j}')}) "
+              f"{{ acc{j} = {v}; accx{j} = r; }}", 3)
+        elif tpl.startswith("only:"):
+            w(f"acc{j} = {v};", 3)
+        else:
+            w(f"acc{j} = {apply(tpl, [f'acc{j}', v], dt)};", 3)
+
+
 def _reduction(kernel, name, nk, ndim, common, acc_dt, signature, unravel, body, store,
                stores, w, out, functions):
     reds = kernel.reductions
@@ -369,25 +391,13 @@ def _reduction(kernel, name, nk, ndim, common, acc_dt, signature, unravel, body,
     w("for (long long blk = blockIdx.x; blk < nkeep * parts; blk += gridDim.x) {")
     w("const long long o = blk / parts, lo = (blk % parts) * chunk;", 2)
     w("const long long hi = lo + chunk < nred ? lo + chunk : nred;", 2)
-    for j, r in enumerate(reds):
-        dt = acc_dt[r]
-        w(f"{ctype(dt)} acc{j} = {literal(start_value(r.op, dt), dt)};", 2)
-        if r.op in lowering.ARG_REDUCTIONS:
-            w(f"long long accx{j} = 0x7fffffffffffffffLL;", 2)
+    _declare_accumulators(w, reds, acc_dt)
     w("for (long long r = lo + t; r < hi; r += blockDim.x) {", 2)
     unravel(w, "o * nred + r", 3)
     names = body(w, 3)
     for k, n in stores:
         store(k, names[n], 3, w)
-    for j, r in enumerate(reds):
-        tpl, dt, v = _cuda_entry(r), acc_dt[r], names[r]
-        if tpl.startswith("arg:"):
-            w(f"if ({_arg_take(dt, tpl[4:], v, 'r', f'acc{j}', f'accx{j}')}) "
-              f"{{ acc{j} = {v}; accx{j} = r; }}", 3)
-        elif tpl.startswith("only:"):
-            w(f"acc{j} = {v};", 3)
-        else:
-            w(f"acc{j} = {apply(tpl, [f'acc{j}', v], dt)};", 3)
+    _accumulate(w, reds, acc_dt, names)
     w("}", 2)
     # the block's tree, in a fixed order: element t takes t + s
     for j, r in enumerate(reds):
@@ -456,25 +466,13 @@ def _reduction(kernel, name, nk, ndim, common, acc_dt, signature, unravel, body,
     w3(f"const long long nkeep = {nkeep}, nred = {nred};")
     w3("for (long long o = (long long)blockIdx.x * blockDim.x + threadIdx.x; o < nkeep; "
        "o += (long long)gridDim.x * blockDim.x) {")
-    for j, r in enumerate(reds):
-        dt = acc_dt[r]
-        w3(f"{ctype(dt)} acc{j} = {literal(start_value(r.op, dt), dt)};", 2)
-        if r.op in lowering.ARG_REDUCTIONS:
-            w3(f"long long accx{j} = 0x7fffffffffffffffLL;", 2)
+    _declare_accumulators(w3, reds, acc_dt)
     w3("for (long long r = 0; r < nred; ++r) {", 2)
     unravel(w3, "o * nred + r", 3)
     names = body(w3, 3)
     for k, n in stores:
         store(k, names[n], 3, w3)
-    for j, r in enumerate(reds):
-        tpl, dt, v = _cuda_entry(r), acc_dt[r], names[r]
-        if tpl.startswith("arg:"):
-            w3(f"if ({_arg_take(dt, tpl[4:], v, 'r', f'acc{j}', f'accx{j}')}) "
-               f"{{ acc{j} = {v}; accx{j} = r; }}", 3)
-        elif tpl.startswith("only:"):
-            w3(f"acc{j} = {v};", 3)
-        else:
-            w3(f"acc{j} = {apply(tpl, [f'acc{j}', v], dt)};", 3)
+    _accumulate(w3, reds, acc_dt, names)
     w3("}", 2)
     for j, r in enumerate(reds):
         ost = storage(r.dtype)
