@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from .. import numpy as wnp
-from ..lazy import Unsupported
+from ..lazy import LazyArray, Unsupported
 from ._common import call_pandas, record_lazy
 from .series import Series
 
@@ -71,7 +71,9 @@ def _merge(left, right, how, on, left_on, right_on, suffixes, sort, kwargs):
     li, ri = rel.join_indices(lkeys, rkeys, how)
     n = len(li)
     index = pd.RangeIndex(n)
-    lmiss, rmiss = bool((li < 0).any()), bool((ri < 0).any())
+    if _is_identity(li, len(left)):  # every left row once, in order: no gather on the left
+        li = None
+    lmiss, rmiss = li is not None and bool((li < 0).any()), bool((ri < 0).any())
     lnames = [k for k in lc if k not in on]
     rnames = [k for k in rc if k not in on]
     overlap = set(lnames) & set(rnames)
@@ -134,7 +136,23 @@ def _key_values(s: Series):
     return np.asarray(s._lazy) if s._lazy is not None else s._pd.array
 
 
-def _gather(s: Series, idx: np.ndarray, missing: bool, index, name) -> Series:
+def _is_identity(idx: np.ndarray, n: int) -> bool:
+    """``idx`` is 0, 1, ..., n-1 (n distinct increasing integers from 0 to n-1 are)."""
+    if len(idx) != n:
+        return False
+    if n == 0:
+        return True
+    if idx[0] != 0 or idx[-1] != n - 1:
+        return False
+    return bool((idx[1:] > idx[:-1]).all())
+
+
+def _gather(s: Series, idx: np.ndarray | None, missing: bool, index, name) -> Series:
+    """Column ``s`` at rows ``idx`` (-1: missing; None: every row, in order)."""
+    if idx is None:
+        if s._lazy is not None:   # a new lazy array of the same value: never aliased
+            return Series._from_lazy(LazyArray(s._lazy.node), index, name)
+        return Series._from_pandas(pd.Series(s._pd.array, index=index, name=name))
     if s._lazy is None:
         arr = s._pd.array.take(idx, allow_fill=True)
         return Series._from_pandas(pd.Series(arr, index=index, name=name))

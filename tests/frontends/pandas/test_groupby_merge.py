@@ -108,3 +108,17 @@ def test_merge_left_on_right_on():
             want = pandas.merge(pandas.DataFrame(left), pandas.DataFrame(right), **kw)
             got = wpd.merge(wpd.DataFrame(left), wpd.DataFrame(right), **kw)
             pdt.assert_frame_equal(got.to_pandas(), want)
+
+
+def test_merge_keeping_every_left_row_in_order_shares_no_data():
+    """A join that keeps each left row once, in order (every key found in a unique right
+    side) takes the left columns without a gather; the result is still a new frame."""
+    left = pandas.DataFrame({"k": [3, 0, 2, 2, 1], "a": [1.5, 2.5, 3.5, 4.5, 5.5],
+                             "s": list("vwxyz")})
+    right = pandas.DataFrame({"k": [0, 1, 2, 3], "b": [10, 20, 30, 40]})
+    wl = wpd.DataFrame(left)
+    for how in ("inner", "left"):
+        got = wpd.merge(wl, wpd.DataFrame(right), on="k", how=how)
+        pdt.assert_frame_equal(got.to_pandas(), pandas.merge(left, right, on="k", how=how))
+    got["a"] = got["a"] * 100
+    pdt.assert_frame_equal(wl.to_pandas(), left)
