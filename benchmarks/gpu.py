@@ -4,7 +4,7 @@
 
 Engines: NumPy on the host (the baseline and the oracle), CuPy eager (one kernel per
 operation), ``cupy.fuse`` (CuPy's own fusion of the same function), and weldish's cupy
-backend (``weldish.backends.cupy.device_function``: traced once, one fused kernel, the
+backend (``weldish.gpu.device_function``: traced once, one fused kernel, the
 CuPy inputs bound without a copy). GPU times are medians of ``--repeat`` runs after a
 warm-up (compilation excluded, reported apart), each ended by a device synchronize;
 inputs are on the device already for the three GPU engines. Skips (exit 0, a message)
@@ -72,7 +72,7 @@ def main(argv=None) -> int:
         print(f"benchmarks.gpu: skipped ({gpu.missing()})")
         return 0
     import cupy
-    from weldish.backends.cupy import device_function
+    from weldish.gpu import device_function
 
     sync = cupy.cuda.Device().synchronize
     rows, status = [], 0

@@ -4,7 +4,7 @@ compiled with ``cupy.RawModule`` (CuPy's kernel cache), run on the current devic
 Host inputs are copied to the device once per evaluation (the first kernel that reads
 one replaces its value by the device copy, which later kernels reuse); intermediates stay
 on the device; results come back as NumPy arrays, or stay CuPy arrays (``on_device``).
-CuPy arrays bound as inputs are used in place (``device_function``). Steps without a
+CuPy arrays bound as inputs are used in place (``weldish.gpu.device_function``). Steps without a
 kernel run on the device when CuPy has them (views, reshapes, concatenations, matrix
 products), else on the host (NumPy), their transfers shown by ``explain``. A kernel that
 fails to compile or launch runs on the host (the oracle), with a warning.
@@ -226,56 +226,3 @@ class Program:
         for n in kernel.body:
             local[n] = evaluate_node(n, local)
         return [dev.asarray(as_array(local[n], n)) for n in kernel.outputs]
-
-
-def evaluate_on_device(*arrays):
-    """Lazy arrays' values as CuPy arrays, computed on the GPU (the lazy arrays are not
-    rebound: the next evaluation computes them again)."""
-    from ...evaluate import program_for  # orchestration, imported only when called
-    backend = _gpu()
-    prepared, inputs = program_for([a.node for a in arrays], "cupy")
-    memo = dict(zip(prepared.placeholders, [n.arg[0][1].data for n in inputs]))
-    values = backend.execute(prepared.program, memo, on_device=True)
-    return values[0] if len(values) == 1 else tuple(values)
-
-
-def device_function(fn):
-    """``fn(xp, *args)`` (written against a NumPy-like module) as a function of CuPy
-    arrays: traced with ``weldish.numpy`` once per argument signature (on host
-    stand-ins that are never filled), then run on the GPU with the CuPy arrays bound as
-    its inputs, no copy; returns CuPy arrays (a tuple if ``fn`` returns several)."""
-    programs: dict = {}
-
-    def call(*args):
-        backend = _gpu()
-        key = tuple((a.shape, a.dtype.str) if backend.device.is_device(a) else ("s", a)
-                    for a in args)
-        found = programs.get(key)
-        if found is None:
-            found = programs[key] = _trace(fn, args, backend)
-        prepared, positions, several = found
-        memo = dict(zip(prepared.placeholders, [args[k] for k in positions]))
-        values = backend.execute(prepared.program, memo, on_device=True)
-        return tuple(values) if several else values[0]
-    return call
-
-
-def _trace(fn, args, backend):
-    import numpy as np
-
-    from ... import numpy as wnp  # the frontend, imported only when tracing
-    from ...evaluate import program_for
-    stand_ins = [np.empty(a.shape, a.dtype) if backend.device.is_device(a) else a
-                 for a in args]
-    lazies = [wnp.asarray(s) if isinstance(s, np.ndarray) else s for s in stand_ins]
-    out = fn(wnp, *lazies)
-    several = isinstance(out, tuple)
-    prepared, inputs = program_for([o.node for o in (out if several else (out,))], "cupy")
-    positions = [next(k for k, s in enumerate(stand_ins) if n.arg[0][1].data is s)
-                 for n in inputs]
-    return prepared, positions, several
-
-
-def _gpu():
-    from ... import backends
-    return backends.get("cupy")

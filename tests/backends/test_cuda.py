@@ -19,13 +19,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from weldish.backends.cupy import (
-    CupyBackend,
-    device_function,
-    emit,
-    evaluate_on_device,
-    runtime,
-)
+from weldish.backends.cupy import CupyBackend, emit, runtime
+from weldish.gpu import device_function, evaluate_on_device
 from weldish.backends.cupy.hostshim import HostDevice, build
 from weldish.backends.cupy.prelude import PRELUDE
 from weldish.ir.ops import BINARY_UFUNCS, OPS, REDUCTIONS, SCANS, UNARY_UFUNCS
@@ -329,7 +324,7 @@ def test_op_suite_on_the_gpu():
 @gpu
 def test_device_arrays_in_and_out():
     import cupy
-    from weldish.backends.cupy import evaluate_on_device
+    from weldish.gpu import evaluate_on_device
     x = np.linspace(0, 1, 1000)
     y = evaluate_on_device(wnp.sin(wnp.asarray(x)) * 2)
     assert isinstance(y, cupy.ndarray)
