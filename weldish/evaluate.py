@@ -172,12 +172,17 @@ def evaluate(*arrays, scheduler=None, backend=None):
         from .lazy import LazyArray
         _LAZY.append(LazyArray)
     lazy = _LAZY[0]
-    # weldish.pandas Series/DataFrames: their pandas value (lazy columns in one pass)
-    arrays = tuple(a.to_pandas() if type(a).__module__.startswith("weldish.pandas.") and
-                   hasattr(a, "to_pandas") else a for a in arrays)
     if len(arrays) == 1:
         return (evaluate_many(arrays, scheduler, backend)[0] if isinstance(arrays[0], lazy)
-                else arrays[0])
+                else _other_value(arrays[0]))
     lazies = [a for a in arrays if isinstance(a, lazy)]
     values = dict(zip(map(id, lazies), evaluate_many(lazies, scheduler, backend)))
-    return tuple(values.get(id(a), a) for a in arrays)
+    return tuple(values[id(a)] if id(a) in values else _other_value(a) for a in arrays)
+
+
+def _other_value(x):
+    """A non-lazy argument's value: a weldish.pandas Series/DataFrame as its pandas object
+    (its lazy columns in one pass); anything else unchanged."""
+    if type(x).__module__.startswith("weldish.pandas.") and hasattr(x, "to_pandas"):
+        return x.to_pandas()
+    return x
