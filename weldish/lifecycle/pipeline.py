@@ -24,7 +24,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from ..ir import dtypes as dt
-from . import hooks, tracking
+from . import hooks
 from . import profile as prof
 from .artifact import (
     ArtifactError,
@@ -295,6 +295,7 @@ class Pipeline:
 
     def __call__(self, *args, **kwargs):
         slots, values, n = self.bind(args, kwargs)
+        from . import tracking  # (sqlite3: imported on the first call, not with weldish)
         tracking.ensure()   # every run of a loaded pipeline is recorded (WELDISH_TRACKING=off)
         with hooks.running(kind="pipeline", name=self.name, version=self.version,
                            fingerprint=self.fingerprint, path=self.path, rows_in=n) as run:
