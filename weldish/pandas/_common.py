@@ -133,6 +133,8 @@ def fallback_attr(obj, kind: str, name: str):
     write back into ``obj`` when called with ``inplace=True``."""
     pobj = obj.to_pandas()
     attr = getattr(pobj, name)  # pandas' AttributeError when it has none
+    if type(attr).__module__ == "pandas.core.indexing":  # .iloc, .at, .iat, ...
+        return PandasIndexer(obj, kind, name)
     if not callable(attr):
         fallback.LOG.record(f"pandas.{kind}.{name}", "no lazy implementation")
         return wrap(attr)
@@ -147,3 +149,25 @@ def fallback_attr(obj, kind: str, name: str):
         return wrap(result)
     method.__name__ = name
     return method
+
+
+class PandasIndexer:
+    """A pandas indexer (``.loc``, ``.iloc``, ``.at``, ``.iat``) run in pandas: reads
+    give weldish objects; assignments run on a copy and write back into ``obj``."""
+
+    def __init__(self, obj, kind: str, name: str):
+        self.obj, self.kind, self.name = obj, kind, name
+
+    def __getitem__(self, key):
+        return self._pandas(key, "indexing runs in pandas")
+
+    def _pandas(self, key, reason: str):
+        return call_pandas(lambda p, k: getattr(p, self.name)[k], (self.obj, key), {},
+                           f"pandas.{self.kind}.{self.name}", reason)
+
+    def __setitem__(self, key, value):
+        pobj = self.obj.to_pandas().copy()
+        getattr(pobj, self.name)[to_pandas_obj(key)] = to_pandas_obj(value)
+        fallback.LOG.record(f"pandas.{self.kind}.{self.name}.__setitem__",
+                            "assignment runs in pandas")
+        self.obj._set_from_pandas(pobj)

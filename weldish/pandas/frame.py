@@ -14,7 +14,7 @@ from .. import numpy as wnp
 from ..ir import build
 from ..lazy import LazyArray, Unsupported
 from ._common import (call_pandas, fallback_attr, is_number, lazy_dtype, lazy_or_pandas,
-                      MaskedIndex, real_index, same_index, to_pandas_obj)
+                      MaskedIndex, PandasIndexer, real_index, same_index, to_pandas_obj)
 from .series import Series, as_lazy
 
 _lazy = lazy_or_pandas("DataFrame")
@@ -538,16 +538,16 @@ class DataFrame:
                          "a.bool(), a.item(), a.any() or a.all().")
 
 
-class _Indexer:
+class _Indexer(PandasIndexer):
     """``.loc`` / ``.iloc``: ``.loc[mask]`` and ``.loc[mask, cols]`` lazy, the rest in
     pandas; assignments run in pandas and write back into the frame."""
 
     def __init__(self, frame, kind):
-        self.frame, self.kind = frame, kind
+        super().__init__(frame, "DataFrame", kind)
 
     def __getitem__(self, key):
-        f = self.frame
-        if self.kind == "loc":
+        f = self.obj
+        if self.name == "loc":
             try:
                 f._frame()
                 rows, cols = key if type(key) is tuple and len(key) == 2 else (key, None)
@@ -563,19 +563,8 @@ class _Indexer:
                     return out._cols[cols].copy()
                 raise Unsupported("column key")
             except Unsupported as e:
-                reason = str(e)
-        else:
-            reason = "positional indexing runs in pandas"
-        return call_pandas(lambda p, k: getattr(p, self.kind)[k], (f, key), {},
-                           f"pandas.DataFrame.{self.kind}", reason)
-
-    def __setitem__(self, key, value):
-        f = self.frame
-        pdf = f.to_pandas().copy()
-        getattr(pdf, self.kind)[to_pandas_obj(key)] = to_pandas_obj(value)
-        fallback.LOG.record(f"pandas.DataFrame.{self.kind}.__setitem__",
-                            "assignment runs in pandas")
-        f._set_from_pandas(pdf)
+                return self._pandas(key, str(e))
+        return self._pandas(key, "positional indexing runs in pandas")
 
 
 def _hashable(k) -> bool:

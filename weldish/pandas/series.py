@@ -18,7 +18,7 @@ from .. import numpy as wnp
 from ..ir import build
 from ..lazy import LazyArray, Unsupported, wrap_array
 from ._common import (call_pandas, fallback_attr, is_number, lazy_dtype, lazy_or_pandas,
-                      MaskedIndex, real_index, same_index, to_pandas_obj)
+                      MaskedIndex, PandasIndexer, real_index, same_index, to_pandas_obj)
 
 _lazy = lazy_or_pandas("Series")
 
@@ -307,6 +307,9 @@ class Series:
         if self._lazy is None:
             return Series._from_pandas(self._pd.iloc[sl])
         return Series._from_lazy(self._lazy[sl], real_index(self._index)[sl], self._name)
+
+    iloc = property(lambda self: _SeriesIndexer(self, "iloc"))
+    loc = property(lambda self: _SeriesIndexer(self, "loc"))
 
     @_lazy
     def __getitem__(self, key):
@@ -643,6 +646,28 @@ class Series:
             return apply_series(self, arg, (), {}, "map")
         return call_pandas(pd.Series.map, (self, arg, na_action), kwargs,
                            "pandas.Series.map", "mapping or na_action")
+
+
+class _SeriesIndexer(PandasIndexer):
+    """``.iloc[slice]`` and ``.loc[boolean mask]`` lazy; the rest (labels, positions,
+    assignments) in pandas."""
+
+    def __init__(self, s, kind):
+        super().__init__(s, "Series", kind)
+
+    def __getitem__(self, key):
+        s = self.obj
+        if s._lazy is not None:
+            if self.name == "iloc" and type(key) is slice and all(
+                    v is None or type(v) is int for v in (key.start, key.stop, key.step)) \
+                    and key.step != 0:
+                return s._slice(key)
+            if self.name == "loc":
+                try:
+                    return s._filter(s._mask_array(key))
+                except Unsupported:
+                    pass
+        return self._pandas(key, "indexing runs in pandas")
 
 
 _OPERATOR_UFUNCS = {np.add: "add", np.subtract: "sub", np.multiply: "mul",

@@ -273,3 +273,34 @@ def test_series_op_numpy_scalar_is_lazy_as_pandas(scalar):
         same(w[c] > scalar, p[c] > scalar)
     same(w["i"] - w["i"].mean(), p["i"] - p["i"].mean())
     assert not weldish.fallbacks.counts
+
+
+def test_series_and_frame_indexers_as_pandas():
+    """Series ``.iloc``/``.loc``/``.at``/``.iat`` and frame ``.at``/``.iat``: pandas'
+    values and errors; ``.iloc[slice]`` and ``.loc[mask]`` stay lazy; assignments write back."""
+    for data in frames().values():
+        check(lambda pd, df: df.b.iloc[1:3], data)
+        check(lambda pd, df: df.a.iloc[::-2] * 2, data)
+        check(lambda pd, df: df.b.iloc[:0].var(), data)
+        check(lambda pd, df: df.b.loc[df.a > 1], data)
+        check(lambda pd, df: df.a.iloc[[0, -1]] if len(df) else df.a.iloc[[]], data)
+    data = frames()["mixed"]
+    check(lambda pd, df: df.b.iloc[2], data)
+    check(lambda pd, df: (df.a.at[3], df.at[4, "b"], df.iat[0, 0], df.s.iat[1]), data)
+    s = wpd.Series([1.0, 2.0, 3.0])
+    assert isinstance(s.iloc[1:].values, LazyArray)
+    for p, w in ((pandas.Series([1.0, 2.0, 3.0]), s),
+                 (pandas.DataFrame(data), wpd.DataFrame(data))):
+        for obj in (p, w):
+            if obj.ndim == 1:
+                obj.iloc[0] = 9.0
+                obj.at[2] = -1.0
+            else:
+                obj.at[1, "b"] = 7.0
+                obj.iat[0, 0] = 11
+        same(w, p)
+    for key in (10, "x"):
+        with pytest.raises(Exception) as want:
+            pandas.Series([1.0]).iloc[key]
+        with pytest.raises(type(want.value)):
+            wpd.Series([1.0]).iloc[key]
