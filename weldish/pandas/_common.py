@@ -6,6 +6,7 @@ pandas results back into weldish objects (numeric columns become lazy again).
 """
 from __future__ import annotations
 
+import inspect
 import time
 from collections import Counter
 
@@ -118,8 +119,7 @@ def lazy_or_pandas(kind: str):
                 reason = f"unsupported: {e}"
             except Exception as e:  # noqa: BLE001 - pandas decides: its result or error
                 reason = f"lazy path raised {type(e).__name__}: {e}"
-            return call_pandas(lambda s, *a, **k: getattr(s, name)(*a, **k), (self, *args),
-                               kwargs, f"pandas.{kind}.{name}", reason)
+            return call_method(self, kind, name, args, kwargs, reason)
         method.__name__ = name
         method.__qualname__ = f"{kind}.{name}"
         method.__doc__ = impl.__doc__ or f"``pandas.{kind}.{name}`` (lazy where it can be)."
@@ -131,24 +131,32 @@ def lazy_or_pandas(kind: str):
 def fallback_attr(obj, kind: str, name: str):
     """``obj.<name>`` from the real pandas object; methods run as recorded fallbacks and
     write back into ``obj`` when called with ``inplace=True``."""
-    pobj = obj.to_pandas()
-    attr = getattr(pobj, name)  # pandas' AttributeError when it has none
+    def method(*args, **kwargs):
+        return call_method(obj, kind, name, args, kwargs, "no lazy implementation")
+    method.__name__ = name
+    if inspect.isfunction(getattr(getattr(pd, kind), name, None)):  # not computed yet
+        return method
+    attr = getattr(obj.to_pandas(), name)  # pandas' AttributeError when it has none
     if type(attr).__module__ == "pandas.core.indexing":  # .iloc, .at, .iat, ...
         return PandasIndexer(obj, kind, name)
-    if not callable(attr):
-        fallback.LOG.record(f"pandas.{kind}.{name}", "no lazy implementation")
-        return wrap(attr)
+    if inspect.ismethod(attr) or inspect.isbuiltin(attr):
+        return method
+    fallback.LOG.record(f"pandas.{kind}.{name}", "no lazy implementation")
+    return wrap(attr)
 
-    def method(*args, **kwargs):
-        t0 = time.perf_counter()
-        result = attr(*to_pandas_obj(args), **to_pandas_obj(kwargs))
-        fallback.LOG.record(f"pandas.{kind}.{name}", "no lazy implementation",
-                            time.perf_counter() - t0)
-        if kwargs.get("inplace"):
-            obj._set_from_pandas(pobj)
-        return wrap(result)
-    method.__name__ = name
-    return method
+
+def call_method(obj, kind: str, name: str, args, kwargs, reason: str):
+    """``obj.<name>(*args, **kwargs)`` run by pandas (recorded fallback); with
+    ``inplace=True`` on a copy of ``obj``'s values that is then written back into ``obj``
+    (a weldish object's pandas view may be read-only or shared)."""
+    t0 = time.perf_counter()
+    inplace = bool(kwargs.get("inplace"))
+    pobj = obj.to_pandas().copy() if inplace else obj.to_pandas()
+    result = getattr(pobj, name)(*to_pandas_obj(tuple(args)), **to_pandas_obj(dict(kwargs)))
+    fallback.LOG.record(f"pandas.{kind}.{name}", reason, time.perf_counter() - t0)
+    if inplace:
+        obj._set_from_pandas(pobj)
+    return wrap(result)
 
 
 class PandasIndexer:

@@ -112,6 +112,9 @@ class DataFrame:
             raise Unsupported("frame kept in pandas (duplicate or MultiIndex columns)")
         return self._cols
 
+    def __reduce__(self):  # pickled as its pandas value (a lazy one is computed)
+        return DataFrame._from_pandas, (self.to_pandas(),)
+
     def to_pandas(self) -> pd.DataFrame:
         """The real pandas DataFrame (lazy columns evaluated together, in one pass)."""
         if self._scan is not None:

@@ -60,6 +60,9 @@ class Series:
         else:
             self._lazy, self._pd, self._index, self._name = None, ps, None, None
 
+    def __reduce__(self):  # pickled as its pandas value (a lazy one is computed)
+        return Series._from_pandas, (self.to_pandas(),)
+
     def to_pandas(self) -> pd.Series:
         """The real pandas Series (evaluates a lazy column)."""
         if self._lazy is None:

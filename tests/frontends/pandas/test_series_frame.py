@@ -304,3 +304,43 @@ def test_series_and_frame_indexers_as_pandas():
             pandas.Series([1.0]).iloc[key]
         with pytest.raises(type(want.value)):
             wpd.Series([1.0]).iloc[key]
+
+
+INPLACE = {
+    "fillna": lambda df: df.fillna({"b": 0.0}, inplace=True),
+    "sort_values": lambda df: df.sort_values("b", inplace=True),
+    "rename": lambda df: df.rename(columns={"a": "z"}, inplace=True),
+    "dropna": lambda df: df.dropna(inplace=True),
+    "drop_duplicates": lambda df: df.drop_duplicates("a", inplace=True),
+    "series_fillna": lambda df: df.b.fillna(1.0, inplace=True),
+    "series_clip": lambda df: df.a.clip(1, 2, inplace=True),
+    "reset_index": lambda df: df.reset_index(drop=True, inplace=True),
+}
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")
+@pytest.mark.parametrize("name", sorted(INPLACE))
+def test_inplace_methods_change_the_object_as_pandas(name):
+    """inplace=True runs in pandas on a copy of the values that is written back: the
+    weldish object changes as pandas' does (it was silently left unchanged before)."""
+    import warnings
+    for data in frames().values():
+        p, w = pandas.DataFrame(data), wpd.DataFrame(data)
+        ps, ws = p[p.columns[0]], w[w.columns[0]]  # a column taken before: untouched
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            same(INPLACE[name](w), INPLACE[name](p))
+        same(w, p)
+        same(ws, ps)
+
+
+def test_pickle_and_deepcopy_give_the_pandas_value():
+    import copy
+    import pickle
+    data = frames()["mixed"]
+    p, w = pandas.DataFrame(data), wpd.DataFrame(data)
+    for got, want in ((w[w.a > 1], p[p.a > 1]), (w.b * 2, p.b * 2), (w, p)):
+        back = pickle.loads(pickle.dumps(got))
+        assert type(back) is type(got)
+        same(back, want)
+        same(copy.deepcopy(got), want)
