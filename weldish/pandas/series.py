@@ -237,7 +237,7 @@ class Series:
         kx, ky = x.dtype.kind, np.asarray(y).dtype.kind if not isinstance(y, LazyArray) \
             else y.dtype.kind
         if ufunc in (np.floor_divide, np.remainder, np.power) and kx in "biu" and \
-                ky in "biu":
+                ky in "biu" and not _plain_int_op(ufunc, x.dtype, y, reflected):
             raise Unsupported("integer //, % and ** (pandas' zero and overflow rules)")
         if ufunc in _ARITH and kx == "b" and ky == "b":
             raise Unsupported("arithmetic on two boolean operands")
@@ -247,7 +247,7 @@ class Series:
         a, b = (y, x) if reflected else (x, y)
         with np.errstate(all="ignore"):
             out = wnp._UFUNCS[ufunc.__name__](a, b)
-        if ufunc is np.floor_divide and out.dtype != np.float64:
+        if ufunc is np.floor_divide and out.dtype.kind == "f" and out.dtype != np.float64:
             raise Unsupported("float32 // (pandas gives float64)")
         return self._like(out, name, keep_name=False)
 
@@ -682,6 +682,17 @@ _OPERATOR_UFUNCS = {np.add: "add", np.subtract: "sub", np.multiply: "mul",
 _FLIPPED = {"eq": "eq", "ne": "ne", "lt": "gt", "le": "ge", "gt": "lt", "ge": "le"}
 _ARITH = {np.add, np.subtract, np.multiply, np.divide, np.floor_divide, np.remainder,
           np.power}
+
+
+def _plain_int_op(ufunc, dtype, y, reflected) -> bool:
+    """Is ``int column <op> y`` for //, %, ** exactly NumPy's (pandas runs NumPy there):
+    a Python int right operand within the column's range, positive for // and %, not
+    negative for ** (zero divisors, negative powers and out-of-range scalars follow
+    pandas' own rules, so those run in pandas)."""
+    if reflected or type(y) is not int or dtype.kind not in "iu":
+        return False
+    low = 0 if ufunc is np.power else 1
+    return low <= y <= np.iinfo(dtype).max
 
 
 def _scalar(x):

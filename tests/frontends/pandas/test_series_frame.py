@@ -344,3 +344,28 @@ def test_pickle_and_deepcopy_give_the_pandas_value():
         assert type(back) is type(got)
         same(back, want)
         same(copy.deepcopy(got), want)
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int64, np.uint8, np.uint64])
+def test_integer_floordiv_mod_pow_by_scalars_as_pandas(dtype):
+    """int column //, %, ** a Python int: lazy (NumPy's values) when the scalar is in the
+    column's range and positive (not negative for **); zero, negative and out-of-range
+    scalars follow pandas' own rules (run in pandas): same values, dtypes and errors."""
+    info = np.iinfo(dtype)
+    vals = np.array([info.min, info.min + 1, 0, 1, 5, info.max - 1, info.max], dtype=dtype)
+    for y in (0, 1, 3, 127, 128, 255, 256, 2**63 - 1, 2**63, -1, -3):
+        for op in ("__floordiv__", "__mod__", "__pow__"):
+            try:
+                want, err = getattr(pandas.Series(vals), op)(y), None
+            except Exception as e:  # noqa: BLE001 - pandas' error is the oracle
+                want, err = None, e
+            if err is not None:
+                with pytest.raises(type(err)):
+                    getattr(wpd.Series(vals), op)(y)
+            else:
+                same(getattr(wpd.Series(vals), op)(y), want)
+    weldish.fallbacks.clear()
+    s = wpd.Series(vals)
+    same(s % 3 + s // 2 + s ** 2, pandas.Series(vals) % 3 + pandas.Series(vals) // 2 +
+         pandas.Series(vals) ** 2)
+    assert not weldish.fallbacks.counts
