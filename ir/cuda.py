@@ -12,7 +12,7 @@ template with the operands ``{0}``, ``{1}``, ``{2}`` (variables already of the l
 semantics: wraparound, division by zero, NaN propagation, shifts past the width).
 Reductions and scans give how two partial values combine; ``arg:<comparison>`` when a
 value replaces the best so far; ``only:<template>`` a one-element reduction's result;
-``compact`` a boolean-mask compaction.
+``compact`` a boolean-mask compaction; ``gather`` a 1-D integer-array take.
 """
 from __future__ import annotations
 
@@ -133,6 +133,8 @@ CUDA = {
     "cumsum": {"f": "({0} + {1})", "iu": "wd_add({0}, {1})"},
     "cumprod": {"f": "({0} * {1})", "iu": "wd_mul({0}, {1})"},
     "compress": {"fiub": "compact"},
+    # a 1-D gather: the source read whole at the wrapped index (see backends/cupy/emit.py)
+    "take": {"fiub": "gather"},
     # segment (groupby) reductions: how a row's value combines into its group's
     "segment_sum": {"f": "({0} + {1})", "iu": "wd_add({0}, {1})"},
     "segment_prod": {"f": "({0} * {1})", "iu": "wd_mul({0}, {1})"},

@@ -101,6 +101,9 @@ class OpDef:
     # what NumPy warns or raises from the result itself (data-dependent): run by backends
     # that compute the op without calling ``fn`` (the oracle does it on its own)
     check: Callable | None = None
+    # sources read at data-dependent positions (a gather's table): a fused loop reads them
+    # whole, so they stay kernel inputs (materialized), never computed in the loop
+    whole: tuple = ()
     doc: str = ""
 
 
@@ -234,6 +237,11 @@ LLVM = {
     # boolean-mask indexing: a compaction loop, appending the value where the mask is
     # true at a cursor (keyed by the value's kind)
     "compress": {"fiub": "compact"},
+    # integer-array indexing of a 1-D array (keyed by the value's kind): a load of the
+    # source (read whole) at the index computed in the loop, wrapped as NumPy wraps
+    # negative ones; an index out of [-n, n) sets the kernel's error flag (nothing is read
+    # there) and the oracle, run on the kernel, raises NumPy's IndexError
+    "take": {"fiub": "gather"},
 }
 
 
@@ -618,7 +626,7 @@ def _table() -> dict:
         "transpose": OpDef("movement", np.transpose, 1),  # arg: axes
         "broadcast_to": OpDef("movement", np.broadcast_to, 1),
         "getitem": OpDef("movement", _getitem, None),     # basic indexing: a view in NumPy
-        "take": OpDef("index", np.take, 2),               # integer-array indexing on an axis
+        "take": OpDef("index", np.take, 2, whole=(0,)),   # integer-array indexing on an axis
         "compress": OpDef("index", _compress, 2),         # boolean-mask indexing
         "setitem": OpDef("index", _setitem, None),        # functional x[key] = value
         "concatenate": OpDef("movement", _concatenate, None),

@@ -20,6 +20,7 @@ from ...ir.interpret import as_array, evaluate_node
 from ...ir.ops import OPS, Op
 from ...ir.passes import COMPILED
 from ...ir.passes.fuse import Kernel, partition
+from ..llvm.runtime import GatherIndexError
 from . import emit
 from .runtime import InputChanged, Launcher, host_step_needed
 
@@ -198,6 +199,8 @@ class Program:
                 values = launch(arrays)
             except InputChanged:
                 raise
+            except GatherIndexError as e:   # NumPy's error, as NumPy raises it
+                raise IndexError(*e.args) from None
             except Exception as e:  # noqa: BLE001 - the interpreter is always right
                 why = f"{type(e).__name__}: {e}"
                 self.broken.add(kernel.output)

@@ -18,6 +18,9 @@ serves every size. The functions of a kernel, each ``extern "C"``:
 - segment reductions: ``NAME`` (each thread a part of the rows, in order, into its own
   row of per-group accumulators) and ``NAME_combine`` (one thread per group).
 - scan: ``NAME``, one thread per line, sequential along it (NumPy's rounding).
+- gathers (``x[idx]``, x 1-D): each gathered source is a parameter ``q<g>`` with its
+  length ``qn<g>`` and byte stride ``qs<g>``, read at the wrapped index; an index out of
+  [-n, n) reads x[0] instead and sets ``*bad`` (the runtime lets the oracle raise).
 - compaction: ``NAME_count`` (per-block counts of the mask over C-order chunks),
   ``NAME_offsets`` (their exclusive scan, one thread) and ``NAME`` (each block writes its
   selected values from its offset, ranks from a block-wide scan): C order, always.
@@ -72,7 +75,7 @@ def kind(node):
         return node.src[0].dtype.kind
     if node.op in REDUCE or node.op in SCAN or node.op in SEGMENT:
         return lowering.accumulator_dtype(node).kind
-    if node.op is Op.COMPRESS:
+    if node.op is Op.COMPRESS or node.op is Op.TAKE:
         return node.dtype.kind
     return lowering.loop_dtypes(node)[0][0].kind
 
@@ -141,6 +144,12 @@ def emit(kernel, name: str, ndim: int, classes: tuple, reduced: tuple) -> Emitte
         op_params.append((f"p{k}", "ptr"))
         op_params += [(f"t{k}_{d}", "ll") for d in range(ndim) if classes[k][d] not in
                       (BROADCAST, UNIT)]
+    gathered = kernel.gathered
+    for g in range(len(gathered)):
+        op_params += [(f"q{g}", "ptr"), (f"qn{g}", "ll"), (f"qs{g}", "ll")]
+    if gathered:
+        op_params.append(("bad", "ptr"))
+    streamed = kernel.streamed
     common = shape_params + op_params
     out, functions = [], {}
 
@@ -178,8 +187,9 @@ def emit(kernel, name: str, ndim: int, classes: tuple, reduced: tuple) -> Emitte
         """Statements computing the body's values (v<j>); returns node -> C name."""
         names = {}
         for k, n in enumerate(kernel.inputs):
-            load(k, depth, w)
-            names[n] = f"in{k}"
+            if n in streamed:   # (a source only gathered is read by index)
+                load(k, depth, w)
+                names[n] = f"in{k}"
 
         def operand(s, loop_dt):
             if s in names:
@@ -198,6 +208,15 @@ def emit(kernel, name: str, ndim: int, classes: tuple, reduced: tuple) -> Emitte
                   depth)
             elif n is kernel.compact:
                 w(f"{ctype(n.dtype)} {var} = {names[n.src[0]]};", depth)
+            elif n.op is Op.TAKE:   # the table's "gather"
+                g, idx = gathered.index(n.src[0]), n.src[1]
+                w(f"long long i{j} = (long long)({operand(idx, idx.dtype)});", depth)
+                w(f"if (i{j} < 0) i{j} += qn{g};", depth)
+                w(f"if ((unsigned long long)i{j} >= (unsigned long long)qn{g}) "
+                  f"{{ *(int*)bad = 1; i{j} = 0; }}", depth)
+                ref = f"*(const {storage(n.dtype)}*)(q{g} + i{j} * qs{g})"
+                ref = f"({ref} != 0)" if n.dtype.kind == "b" else ref
+                w(f"{ctype(n.dtype)} {var} = {ref};", depth)
             elif n.op in REDUCE or n.op in SEGMENT or n is kernel.scan:
                 src, dt = n.src[0], acc_dt.get(n, n.dtype)
                 w(f"{ctype(dt)} {var} = {cast(operand(src, src.dtype), src.dtype, dt)};",
@@ -574,8 +593,11 @@ def _compaction(kernel, name, ops, common, signature, unravel, body, w, out, fun
     w("rank[t] += add;", 4)
     w("__syncthreads();", 4)
     w("}", 3)
+    if kernel.gathered:   # NumPy gathers every element before selecting: all checked
+        names = body(w, 3)
     w("if (flag) {", 3)
-    names = body(w, 4)
+    if not kernel.gathered:
+        names = body(w, 4)
     st = storage(odt)
     w(f"(({st}*)out)[cursor + rank[t] - 1] = ({st})({names[kernel.compact]});", 4)
     w("}", 3)

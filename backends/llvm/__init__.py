@@ -15,7 +15,7 @@ from ...ir.ops import OPS, Op
 from ...ir.passes import COMPILED
 from ...ir.passes.fuse import Kernel, partition
 from . import lowering
-from .runtime import InputChanged
+from .runtime import GatherIndexError, InputChanged
 
 
 class LLVMBackend:
@@ -166,6 +166,8 @@ class Program:
                     values = launch(memo, num_threads)
                 except InputChanged:
                     raise
+                except GatherIndexError as e:   # NumPy's error, as NumPy raises it
+                    raise IndexError(*e.args) from None
                 except Exception as e:  # noqa: BLE001 - the interpreter is always right
                     why = f"{type(e).__name__}: {e}"
                     self.broken.add(output)  # warned once; not retried by this program

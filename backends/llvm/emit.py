@@ -16,6 +16,12 @@ A compaction (``x[mask]``) appends instead of storing at the loop position: wher
 mask operand is true, the value is computed and written at the cursor (its last operand,
 where this call's first value goes), which moves on by one.
 
+A gather (``x[idx]``, x 1-D and read whole) loads x at the index the loop computes, wrapped
+as NumPy wraps a negative one; its operands come after all others: each gathered source,
+then an int64 array of (length, byte stride) per source and an error flag. An index out of
+[-n, n) reads nothing (x[0] stands in) and sets the flag when the call ends; the launcher
+then lets the oracle raise NumPy's IndexError.
+
 A segment reduction's accumulator holds one value per group: each row's value combines
 into the one its group code points at (rows coded -1 skip); threads have their own
 accumulators, combined in thread order by the launcher as for any reduction.
@@ -197,6 +203,12 @@ def emit(kernel, name: str, ndim: int, classes: tuple, reduced: tuple) -> str:
     dtypes = [n.dtype for n in kernel.inputs] + \
         [n.dtype if n in args else acc_dt.get(n, n.dtype) for n in kernel.outputs] + \
         [acc_dt[n] for n in args] + ([np.dtype(np.int64)] if kernel.compact is not None else [])
+    gathered = kernel.gathered
+    first_gathered = len(dtypes)   # operands: the gathered sources, then their (length,
+    dtypes += [n.dtype for n in gathered]   # stride) pairs and the error flag (int64)
+    if gathered:
+        dtypes.append(np.dtype(np.int64))
+    streamed = kernel.streamed
     stores = [(len(kernel.inputs) + j, n) for j, n in enumerate(kernel.outputs)
               if n not in acc_dt and n is not kernel.scan and n is not kernel.compact]
     scan = [(len(kernel.inputs) + kernel.outputs.index(kernel.scan), kernel.scan)] \
@@ -216,13 +228,40 @@ def emit(kernel, name: str, ndim: int, classes: tuple, reduced: tuple) -> str:
                ir.Constant(I64, np.dtype(dtypes[k]).itemsize) if classes[k][d] == UNIT else
                load_i64(strides_p, k * ndim + d) for d in range(ndim)] for k in range(nops)]
 
+    if gathered:   # each source's length and byte stride; the flag, kept in a register
+        info = base[first_gathered + len(gathered)]
+        lengths = [load_i64(info, 2 * g) for g in range(len(gathered))]
+        gstrides = [load_i64(info, 2 * g + 1) for g in range(len(gathered))]
+        bad = builder.alloca(ir.IntType(1), name="bad")   # promoted to a register at O3
+        builder.store(ir.Constant(ir.IntType(1), 0), bad)
+
+    def gather(n, vals):
+        """x[idx] at this element: idx (as int64, NumPy's intp) wrapped once if negative;
+        outside [0, n) it flags the error and reads x[0] instead (the launcher never runs
+        a loop over an empty source)."""
+        g = gathered.index(n.src[0])
+        idx = n.src[1]
+        i = ctx.cast(_operand(ctx, vals, idx, idx.dtype), idx.dtype, np.dtype(np.int64))
+        zero = ir.Constant(I64, 0)
+        wrapped = builder.select(builder.icmp_signed("<", i, zero),
+                                 builder.add(i, lengths[g]), i)
+        ok = builder.icmp_unsigned("<", wrapped, lengths[g])
+        builder.store(builder.or_(builder.load(bad, typ=ir.IntType(1)), builder.not_(ok)), bad)
+        offset = builder.mul(builder.select(ok, wrapped, zero), gstrides[g])
+        where = builder.gep(base[first_gathered + g], [offset], source_etype=ir.IntType(8))
+        return _load(builder, where, n.dtype)
+
     def at(ptr, i, k, d):
         return builder.gep(ptr, [builder.mul(i, stride[k][d])], source_etype=ir.IntType(8))
 
     def body_values(ptrs):
         """Compute every body node at the current element; returns their values."""
-        vals = {n: _load(builder, ptrs[k], dtypes[k]) for k, n in enumerate(kernel.inputs)}
+        vals = {n: _load(builder, ptrs[k], dtypes[k]) for k, n in enumerate(kernel.inputs)
+                if n in streamed}
         for n in kernel.body:
+            if n.op is Op.TAKE:
+                vals[n] = gather(n, vals)
+                continue
             if n.op in lowering.SINGLE_ELEMENT:  # the result of its one element
                 src, dt = n.src[0], acc_dt[n]
                 work = dt if dt.kind == "f" else src.dtype
@@ -310,9 +349,11 @@ def emit(kernel, name: str, ndim: int, classes: tuple, reduced: tuple) -> str:
     def append(ptrs):
         """A compaction's step: where the mask is true, the value (computed there only)
         goes to the output at the cursor, which moves on."""
+        # NumPy gathers every element before selecting: each index is checked
+        early = body_values(ptrs) if gathered else None
         with builder.if_then(_load(builder, ptrs[mask_k], np.dtype(bool))):
             n = kernel.compact
-            value = body_values(ptrs)[n]
+            value = (body_values(ptrs) if early is None else early)[n]
             at_cursor = builder.load(cursor, typ=I64)
             where = builder.gep(base[out_k], [builder.mul(at_cursor, out_size)],
                                 source_etype=ir.IntType(8))
@@ -385,6 +426,10 @@ def emit(kernel, name: str, ndim: int, classes: tuple, reduced: tuple) -> str:
             store_acc(phi, ptrs, k, r, kv)
 
     level(0, base, start, end, ir.Constant(I64, 0), ir.Constant(ir.IntType(1), 1))
+    if gathered:   # several threads may set it: an atomic store, once per call
+        with builder.if_then(builder.load(bad, typ=ir.IntType(1))):
+            flag = builder.gep(info, [ir.Constant(I64, 2 * len(gathered))], source_etype=I64)
+            builder.atomic_rmw("or", flag, ir.Constant(I64, 1), "monotonic")
     builder.ret_void()
     ctx.finish()
     return str(module)

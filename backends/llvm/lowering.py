@@ -67,7 +67,7 @@ def lowering(node) -> str | None:
         return None
     if node.op in SINGLE_ELEMENT:
         return entry(table, node.src[0].dtype.kind)
-    if node.op is Op.COMPRESS:
+    if node.op is Op.COMPRESS or node.op is Op.TAKE:   # keyed by the value's kind
         return entry(table, node.dtype.kind)
     if node.op in REDUCE or node.op in SCAN or node.op in SEGMENT:
         return entry(table, accumulator_dtype(node).kind)
@@ -97,6 +97,8 @@ def can_fuse(node) -> str | None:
         return "dtype without native support"
     if node.op is Op.COMPRESS:   # a compaction loop over the value's shape
         return None if entry(table, node.dtype.kind) else f"{node.op} of {node.dtype}"
+    if node.op is Op.TAKE:
+        return _gather_fusable(node)
     if node.op in SCAN:
         if dict(node.arg)["axis"] is None and node.src[0].ndim != 1:
             return "a scan of the flattened array (runs on the interpreter)"
@@ -131,6 +133,17 @@ def can_fuse(node) -> str | None:
     if node.op is Op.ASTYPE and node.src[0].dtype.kind == "f" and node.dtype.kind in "iu":
         return "float -> integer cast (out-of-range results are platform-defined)"
     return None if lowering(node) else f"{node.op} on {ins[0]}"
+
+
+def _gather_fusable(node) -> str | None:
+    """A gather: a 1-D source (read whole: a kernel input) at integer indices that are
+    values of the loop (``x[idx]`` over ``idx``'s shape)."""
+    x, idx = node.src
+    if x.ndim != 1:
+        return "a take from a multi-dimensional array (NumPy's take)"
+    if idx.dtype.kind not in "iu":
+        return "indices that are not integers"
+    return None if lowering(node) else f"{node.op} of {node.dtype}"
 
 
 def _segment_fusable(node) -> str | None:

@@ -51,11 +51,40 @@ class InputChanged(ValueError):
     kernel must not run, and the interpreter would not give the recorded shape either."""
 
 
+class GatherIndexError(IndexError):
+    """NumPy's IndexError for a gather index out of bounds (the oracle's, message and
+    all): a kernel's result, re-raised by the backends rather than run elsewhere."""
+
+
+def gather_error(kernel, value):
+    """Raise NumPy's error for a kernel whose gather flagged an index: its body run by the
+    oracle (``value(node)``: an input's host value). Raises RuntimeError if the oracle
+    finds nothing wrong (the caller then interprets the kernel)."""
+    from ...ir.interpret import evaluate_node
+    memo = {n: value(n) for n in kernel.inputs}
+    try:
+        for n in kernel.body:
+            memo[n] = evaluate_node(n, memo)
+    except IndexError as e:
+        raise GatherIndexError(str(e)) from None
+    raise RuntimeError("a gather flagged an index NumPy accepts")
+
+
+def gather_operands(kernel, sources) -> list:
+    """The operands after all others for ``kernel.gathered``'s host ``sources``: the
+    sources, then int64 (length, byte stride) per source and the error flag (0)."""
+    info = [v for a in sources for v in (a.shape[0], a.strides[0])] + [0]
+    return list(sources) + [np.array(info, np.int64)]
+
+
 def operand_count(kernel) -> int:
     """A kernel's operands: its inputs, its outputs, the best value so far of each arg
-    reduction, and a compaction's cursor (emit's and the launcher's common order)."""
+    reduction, a compaction's cursor, then the gathered sources and their information
+    (emit's and the launcher's common order)."""
+    gathers = len(kernel.gathered)
     return len(kernel.inputs) + len(kernel.outputs) + \
-        sum(n.op in ARG_REDUCTIONS for n in kernel.outputs) + (kernel.compact is not None)
+        sum(n.op in ARG_REDUCTIONS for n in kernel.outputs) + \
+        (kernel.compact is not None) + gathers + (gathers > 0)
 
 
 def coalesce(shape, strides_per_op, reduced, itemsizes):
@@ -147,6 +176,10 @@ class Launcher:
             # the mask covers the leading dims: read broadcast along the others
             self.mask_shape = kernel.compact.src[1].shape + \
                 (1,) * (len(shape) - kernel.compact.src[1].ndim)
+        self.gathered = kernel.gathered
+        # inputs only read whole: not addressed by the loop (zero strides, never loaded)
+        self.whole_only = frozenset(k for k, n in enumerate(kernel.inputs)
+                                    if n not in kernel.streamed)
         self.templates = [np.full(shape if result_shape is None else result_shape, fill, dtype)
                           if fill is not None and math.prod(shape) <= 4096 else None
                           for shape, dtype, fill, result_shape in self.buffers]
@@ -168,8 +201,12 @@ class Launcher:
         return outs
 
     def _layout(self, arrays, shape, key):
-        strides = [broadcast_strides(a, shape) for a in arrays] + self.out_strides
+        zero = (0,) * len(shape)
+        extra = len(self.gathered) + bool(self.gathered)   # addressed by index, not loop
+        strides = [zero if k in self.whole_only else broadcast_strides(a, shape)
+                   for k, a in enumerate(arrays)] + self.out_strides + [zero] * extra
         itemsizes = [a.itemsize for a in arrays] + [d.itemsize for _, d, _, _ in self.buffers]
+        itemsizes += [n.dtype.itemsize for n in self.gathered] + [8] * bool(self.gathered)
         shape, strides, red = coalesce(shape, strides, self.reduced, itemsizes)
         classes = tuple(tuple(stride_class(s, size) for s in st)
                         for st, size in zip(strides, itemsizes))
@@ -190,31 +227,52 @@ class Launcher:
         outs = self._outputs()
         if self.empty:
             return self._finish(outs)
+        extra = ()
+        if self.gathered:
+            sources = [_array(memo[n]) for n in self.gathered]
+            if any(a.ndim != 1 or not a.shape[0] for a in sources):
+                # an empty source (no index is valid) or one of another rank than recorded
+                gather_error(kernel, self._host_value(memo))
+            extra = gather_operands(kernel, sources)
         if kernel.pieces:
             for region, arrays, region_outs in self._regions(memo, outs):
                 key = (region, tuple((a.shape, a.strides) for a in arrays))
-                self._launch(arrays, region_outs, region, key, num_threads)
+                self._launch(arrays, region_outs, region, key, num_threads, extra)
         else:
             arrays = [_array(memo[n]) for n in kernel.inputs]
             if kernel.compact is not None:
                 arrays[self.mask] = arrays[self.mask].reshape(self.mask_shape)
             # the operands' shapes are the graph's (static): only their strides vary
             self._launch(arrays, outs, kernel.shape, tuple([a.strides for a in arrays]),
-                         num_threads)
+                         num_threads, extra)
+        if self.gathered and extra[-1][-1]:
+            gather_error(kernel, self._host_value(memo))
         return self._finish(outs)
 
-    def _launch(self, arrays, outs, shape, key, num_threads):
+    def _host_value(self, memo):
+        """An input's value for the oracle (a piecewise one joined from its parts)."""
+        parts = {self.kernel.inputs[k]: (axis, srcs) for k, axis, srcs in self.kernel.pieces}
+
+        def value(n):
+            if n in parts:
+                axis, srcs = parts[n]
+                return np.concatenate([memo[s] for s in srcs], axis)
+            return memo[n]
+        return value
+
+    def _launch(self, arrays, outs, shape, key, num_threads, extra=()):
         """Run the loop over ``shape`` (the kernel's, or one region's); ``key``: what
         the operands' layout depends on."""
         layout = self.layouts.get(key) or self._layout(arrays, shape, key)
         fn, shape, c_shape, c_strides, outer_reduced, parallel, _ = layout
         chunks = _chunks(shape[0], num_threads) if parallel and num_threads > 1 else ()
+        extra = list(extra)
         if self.kernel.compact is not None:
             self._launch_compaction(fn, arrays, outs, shape, c_shape, c_strides, chunks,
-                                    num_threads)
+                                    num_threads, extra)
             return
         if len(chunks) <= 1:
-            objects = _objects(arrays + outs)
+            objects = _objects(arrays + outs + extra)
             fn(0, shape[0], c_shape, objects.buffer_info()[0], c_strides)
             return
         # each thread accumulates privately when the outer dim is reduced; combined with
@@ -222,7 +280,7 @@ class Launcher:
         k = self.first_acc if outer_reduced else len(outs)
         privates = [outs[:k] + [np.full_like(acc, fill) for acc, (_, _, fill, _)
                                 in zip(outs[k:], self.buffers[k:])] for _ in chunks]
-        objects = [_objects(arrays + p) for p in privates]   # alive until all are done
+        objects = [_objects(arrays + p + extra) for p in privates]   # alive until done
         futures = [pool(num_threads).submit(fn, lo, hi, c_shape, o.buffer_info()[0],
                                             c_strides)
                    for (lo, hi), o in zip(chunks, objects)]
@@ -232,7 +290,7 @@ class Launcher:
             self._combine(outs, privates)
 
     def _launch_compaction(self, fn, arrays, outs, shape, c_shape, c_strides, chunks,
-                           num_threads):
+                           num_threads, extra=()):
         """Each chunk of the loop appends from the number of values selected before it
         (the mask is known before the loop: counted here), so the chunks write disjoint
         parts of the output and it is the same with any number of threads."""
@@ -257,7 +315,7 @@ class Launcher:
             before = np.count_nonzero(flat[:whole]) * repeat + \
                 (part if part and flat[whole] else 0)
             cursors.append(np.array([before], np.int64))
-        operands = [_objects(arrays + outs[:-1] + [c]) for c in cursors]
+        operands = [_objects(arrays + outs[:-1] + [c] + list(extra)) for c in cursors]
         if len(chunks) == 1:
             fn(0, shape[0], c_shape, operands[0].buffer_info()[0], c_strides)
             return

@@ -30,7 +30,7 @@ import heapq
 from dataclasses import dataclass, field
 
 from ..node import Node, canon, toposort
-from ..ops import REDUCE, SCAN, SEGMENT, SIZE_ARGS, Op
+from ..ops import OPS, REDUCE, SCAN, SEGMENT, SIZE_ARGS, Op
 
 
 # Horizontal merging looks at pairs of kernels: graphs with more kernels than this keep
@@ -61,6 +61,23 @@ class Kernel:
             return None
         axis = dict(self.scan.arg)["axis"]
         return 0 if axis is None else axis
+
+    @property
+    def gathered(self) -> tuple:
+        """The inputs some body node reads whole (a gather's source: ``OpDef.whole``), in
+        order of first use; a loop addresses them by index, not by its position."""
+        out = []
+        for n in self.body:
+            for i in OPS[n.op].whole:
+                if n.src[i] not in out:
+                    out.append(n.src[i])
+        return tuple(out)
+
+    @property
+    def streamed(self) -> frozenset:
+        """The inputs read at the loop's position (all but those only read whole)."""
+        return frozenset(s for n in self.body for i, s in enumerate(n.src)
+                         if i not in OPS[n.op].whole and s in self.inputs)
 
     @property
     def reads(self) -> tuple:
@@ -143,6 +160,11 @@ class _Group:
         return reduced_axes(self.reduces[0], len(self.shape)) if self.reduces else None
 
 
+def _read_whole(consumer, node) -> bool:
+    """``consumer`` reads ``node`` at data-dependent positions (``OpDef.whole``)."""
+    return any(consumer.src[i] is node for i in OPS[consumer.op].whole)
+
+
 def partition(roots, can_fuse, horizontal: bool = True) -> Plan:
     """Group ``roots``' graph into kernels. ``can_fuse(node) -> str | None``: None when
     the backend can compile the node inside a loop, else the reason it cannot."""
@@ -173,7 +195,8 @@ def partition(roots, can_fuse, horizontal: bool = True) -> Plan:
             continue
         groups = {id(g): g for g in map(group_of.get, consumers[n]) if g is not None}
         if n not in rootset and len(groups) == 1 and len(consumers[n]) == sum(
-                c in group_of for c in consumers[n]):
+                c in group_of for c in consumers[n]) and \
+                not any(_read_whole(c, n) for c in consumers[n]):
             (g,) = groups.values()
             if g.shape == n.shape and (g.compact is None or n is not g.compact.src[1]):
                 group_of[n] = g
@@ -236,7 +259,7 @@ def _piecewise(n, consumers, group_of, rootset) -> bool:
     instead of a copy (``explain`` lists it as read piecewise)."""
     return (n.op is Op.CONCATENATE and n not in rootset and len(n.src) > 1
             and all(s.dtype == n.dtype for s in n.src) and bool(consumers[n])
-            and all(c in group_of and group_of[c].shape == n.shape
+            and all(c in group_of and group_of[c].shape == n.shape and not _read_whole(c, n)
                     # argmin/argmax count positions over the whole loop, not a region's;
                     # a scan carries its running value across regions
                     and not any(r.op in (Op.ARGMIN, Op.ARGMAX) for r in group_of[c].reduces)
@@ -317,13 +340,19 @@ def _mergeable_pair(groups, reads, upstream):
     for i, a in enumerate(groups):
         for b in groups[i + 1:]:
             if a.shape != b.shape or (a.reduces and b.reduces and a.axes() != b.axes()) \
-                    or a.solo() or b.solo():
+                    or a.solo() or b.solo() or _gathers_from(a, b) or _gathers_from(b, a):
                 continue
             ia, ib = id(a), id(b)
             if _blocked(ia, ib, a, reads, upstream) or _blocked(ib, ia, b, reads, upstream):
                 continue
             return a, b
     return None
+
+
+def _gathers_from(a, b) -> bool:
+    """A member of ``a`` reads a value of ``b`` whole: it must be materialized first."""
+    members = set(b.members)
+    return any(n.src[i] in members for n in a.members for i in OPS[n.op].whole)
 
 
 def _blocked(src, dst, src_group, reads, upstream) -> bool:
