@@ -9,14 +9,14 @@ scan's dims last (free: strides are arguments).
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 
 from ...ir.ops import SEGMENT, Op, start_value
 from ...ir.passes.fuse import reduced_axes
 from ..llvm.lowering import ARG_REDUCTIONS, accumulator_dtype
-from ..llvm.runtime import (InputChanged, broadcast_strides, coalesce, gather_error,
-                            stride_class)
+from ..llvm.runtime import InputChanged, broadcast_strides, coalesce, stride_class
 from . import emit
 
 # Reduced elements per part of a slice (stage 1), and elements per compaction block:
@@ -26,11 +26,21 @@ ROWS_MAX = 32        # reduced elements per slice up to which a thread reduces a
 MAX_GRID = 1 << 20   # blocks per launch; the kernels' loops are grid-stride
 # accumulators of all parts of a segment reduction (bounds its parallelism by ngroups)
 SEGMENT_BUDGET = 1 << 22
-OPTIONS = ("-std=c++17", "--fmad=false")   # NVRTC's (nvcc takes the same)
+# no FMA contraction: NumPy rounds each multiply and add (x * x - y * y would differ, to
+# the sign, where it cancels); subnormals kept (NumPy's float32 has them; CuPy's RawModule
+# would add -ftz=true, see nvrtc.py)
+OPTIONS = ("-std=c++17", "--fmad=false", "--ftz=false")   # NVRTC's (nvcc takes the same)
+
+
+def nvrtc_options(arch: int, output: str = "cubin") -> tuple:
+    """NVRTC's options for the kernels: CUBIN for ``sm_<arch>``, or PTX for
+    ``compute_<arch>``."""
+    return OPTIONS + (f"-arch={'sm' if output == 'cubin' else 'compute'}_{arch}",)
 
 
 class CupyDevice:
-    """CuPy: kernels compiled with ``cupy.RawModule`` (NVRTC, CuPy's kernel cache)."""
+    """CuPy: kernels compiled by NVRTC with ``nvrtc_options`` (``nvrtc.py``), loaded with
+    ``cupy.RawModule(path=...)``; ``RawModule(code=...)`` where no libnvrtc is found."""
 
     def __init__(self):
         import cupy
@@ -56,11 +66,34 @@ class CupyDevice:
 
     def compile(self, source: str, functions):
         """``functions``: (C name, params) of the kernels in ``source``."""
+        from . import nvrtc
         from .prelude import PRELUDE
-        # no FMA contraction: NumPy rounds each multiply and add (x * x - y * y would
-        # differ, to the sign, where it cancels)
-        module = self.cp.RawModule(code=PRELUDE + source, options=OPTIONS)
+        code = PRELUDE + source
+        if nvrtc.load() is None:   # CuPy's NVRTC; its -ftz=true flushes float32 subnormals
+            module = self.cp.RawModule(code=code, options=OPTIONS)
+        else:
+            module = self.cp.RawModule(path=self._binary(code, nvrtc))
         return {cname: module.get_function(cname) for cname, _ in functions}
+
+    def _binary(self, code, nvrtc):
+        """A file of ``code`` compiled by NVRTC with ``nvrtc_options`` (CUBIN for this
+        GPU, or PTX where this NVRTC does not know it), kept for the process (CuPy loads
+        it once per device)."""
+        import hashlib
+        import tempfile
+        if getattr(self, "_dir", None) is None:
+            self._dir = tempfile.mkdtemp(prefix="weldish-cuda-")
+        cc = int(self.cp.cuda.Device().compute_capability)
+        archs = nvrtc.supported_archs()
+        output, arch = ("cubin", cc) if cc in archs else \
+            ("ptx", max([a for a in archs if a <= cc] or archs[:1]))
+        options = nvrtc_options(arch, output)
+        name = hashlib.sha1(repr((code, options)).encode()).hexdigest()[:20]
+        path = os.path.join(self._dir, f"{name}.{output}")
+        if not os.path.exists(path):
+            with open(path, "wb") as f:
+                f.write(nvrtc.compile_program(code, options, output))
+        return path
 
     def launch(self, fn, grid, block, args):
         fn((grid,), (block,), tuple(np.int64(a) if isinstance(a, (int, np.integer)) else a
@@ -71,9 +104,7 @@ class CupyDevice:
 
 
 def _operand_strides(kernel, arrays, outs):
-    zero, streamed = (0,) * len(kernel.shape), kernel.streamed   # (gathered: by index)
-    return [broadcast_strides(a, kernel.shape) if n in streamed else zero
-            for n, a in zip(kernel.inputs, arrays)] + [o.strides for o in outs]
+    return [broadcast_strides(a, kernel.shape) for a in arrays] + [o.strides for o in outs]
 
 
 class Launcher:
@@ -129,7 +160,6 @@ class Launcher:
             values[f"p{j}"] = a
             values.update({f"t{j}_{d}": s for d, s in enumerate(st)})
         total = math.prod(shape)
-        bad = self._gathers(arrays, values)
         if k.compact is not None:
             self._compact(functions, values, total, results[k.compact])
         elif any(r.op in SEGMENT for r in k.reductions):
@@ -140,23 +170,7 @@ class Launcher:
             nkeep = math.prod(n for n, r in zip(shape, red) if not r) if k.scan is not None \
                 else total
             self._run(functions["main"], _grid(nkeep), values)
-        if bad is not None and dev.item(bad, 0):
-            gather_error(k, lambda n: dev.to_host(arrays[k.inputs.index(n)]))
         return [outs[n] if n in outs else results[n] for n in k.outputs]
-
-    def _gathers(self, arrays, values):
-        """Each gathered source, its length and byte stride (parameters ``q<g>``,
-        ``qn<g>``, ``qs<g>``), and the error flag ``bad``, returned (None: no gather)."""
-        k, dev = self.kernel, self.device
-        if not k.gathered:
-            return None
-        for g, n in enumerate(k.gathered):
-            a = arrays[k.inputs.index(n)]
-            if a.ndim != 1 or not a.shape[0]:   # no index is valid: never read
-                gather_error(k, lambda n: dev.to_host(arrays[k.inputs.index(n)]))
-            values.update({f"q{g}": a, f"qn{g}": a.shape[0], f"qs{g}": a.strides[0]})
-        values["bad"] = dev.full((1,), 0, np.int32)
-        return values["bad"]
 
     def _layout(self, arrays, outs):
         """Coalesced shape, strides, reduced dims and compiled functions of a layout."""
