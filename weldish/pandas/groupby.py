@@ -8,6 +8,7 @@ import time
 import numpy as np
 import pandas as pd
 
+from ..evaluate import evaluate_many
 from ..lazy import Unsupported
 from ._common import call_pandas, record_lazy, to_pandas_obj
 from .series import Series
@@ -60,7 +61,8 @@ class DataFrameGroupBy:
     def _setup(self):
         """(key names, value columns, options, codes, uniques, ngroups) or Unsupported."""
         names = list(self.frame.columns)
-        opts = {"as_index": True, "sort": True, "dropna": True}
+        opts = {"as_index": True, "sort": True, "dropna": True, "observed": True,
+                "group_keys": True}   # group_keys: only apply's results
         for k, v in self.kwargs.items():
             if k not in opts or type(v) is not bool:
                 raise Unsupported(f"groupby argument {k}=")
@@ -81,6 +83,9 @@ class DataFrameGroupBy:
                 raise Unsupported("selection")
             values = sel
         cols = self.frame._get_cols(keys + [v for v in values if v not in keys])
+        if not opts["observed"] and any(isinstance(cols[k].dtype, pd.CategoricalDtype)
+                                        for k in keys):
+            raise Unsupported("observed=False: groups of unused categories")
         if self._codes is None:
             try:
                 from .. import relational
@@ -129,6 +134,13 @@ class DataFrameGroupBy:
             out[name] = self._reduce(cols, col, how, codes, ngroups, out_index, name)
         if series_out and opts["as_index"]:
             return next(iter(out.values()))
+        if any(type(name) is tuple for name in out):   # (column, function) labels
+            if not opts["as_index"]:
+                raise Unsupported("as_index=False with (column, function) labels")
+            values = evaluate_many([c._lazy for c in out.values()])
+            return DataFrame._from_pandas(pd.DataFrame(
+                dict(enumerate(values)), index=out_index).set_axis(
+                    pd.MultiIndex.from_tuples(list(out)), axis=1))
         if not opts["as_index"]:
             kcols = {}
             for i, k in enumerate(keys):
@@ -154,9 +166,16 @@ class DataFrameGroupBy:
 
     def _simple(self, how, args, kwargs):
         def specs():
-            if args or kwargs:
+            extra = dict(kwargs)
+            numeric_only = extra.pop("numeric_only", False)
+            if how in ("std", "var") and extra.get("ddof", 1) == 1:
+                extra.pop("ddof", None)
+            if args or extra or type(numeric_only) is not bool or \
+                    (numeric_only and (self.series or how == "count")):
                 raise Unsupported(f"{how} arguments")
-            _, _, values, _, _ = self._setup()
+            cols, _, values, _, _ = self._setup()
+            if numeric_only:
+                values = [v for v in values if cols[v].dtype.kind in "biuf"]
             return [(v, v, how) for v in values]
         return self._run(how, args, kwargs, specs, series_out=self.series)
 
@@ -197,11 +216,66 @@ class DataFrameGroupBy:
                     all(isinstance(h, str) and h in HOWS and h != "size"
                         for h in func.values()):
                 return [(c, c, h) for c, h in func.items()]
+            if type(func) is list and not kwargs and _how_list(func):
+                _, _, values, _, _ = self._setup()
+                if self.series:        # a column per function
+                    return [(h, values[0], h) for h in func]
+                return [((v, h), v, h) for v in values for h in func]
+            if type(func) is dict and not kwargs and not self.series and all(
+                    type(h) is list and _how_list(h) or isinstance(h, str) and h in HOWS
+                    and h != "size" for h in func.values()):
+                return [((c, h), c, h) for c, hs in func.items()
+                        for h in (hs if type(hs) is list else [hs])]
             raise Unsupported("agg function spec")
         return self._run("agg", (func, *args), kwargs, specs,
                          series_out=self.series and isinstance(func, str))
 
     aggregate = agg
+
+    def transform(self, func, *args, **kwargs):
+        """A per-group reduction named by ``func`` (a ``HOWS`` name), taken back to every
+        row: the group's value gathered by the row's code (lazy). Functions, arguments
+        and rows without a group (NaN keys) run in pandas."""
+        t0 = time.perf_counter()
+        try:
+            if args or kwargs or not isinstance(func, str) or func not in HOWS:
+                raise Unsupported("transform function or arguments")
+            result = self._transform(func)
+            record_lazy("pandas.DataFrameGroupBy.transform", t0)
+            return result
+        except Unsupported as e:
+            reason = str(e)
+        return self._fallback("transform", (func, *args), kwargs, reason)
+
+    def _transform(self, how):
+        from .. import numpy as wnp
+        from ..ir import build
+        from ..lazy import LazyArray
+        from .frame import DataFrame
+        cols, keys, values, _, (codes, _, ngroups) = self._setup()
+        missing = bool(len(codes)) and int(codes.min()) < 0   # NaN keys: NaN rows
+        if how == "size":        # one Series, named as the selection (None for a frame)
+            values = [keys[0]]
+        at = build.input(np.maximum(codes, 0) if missing else codes)
+        out = {}
+        for v in values:
+            r = self._reduce(cols, v, how, codes, ngroups, None, v)._lazy
+            taken = LazyArray(build.take(r.node, at, 0))
+            if missing:
+                if r.dtype.kind == "b":
+                    raise Unsupported("boolean result with NaN rows (object in pandas)")
+                taken = wnp.where(codes >= 0, taken, np.nan)
+            out[v] = Series._from_lazy(taken, cols[v]._raw_index(),
+                                       v if how != "size" else
+                                       (self.selection if self.series else None))
+        if self.series or how == "size":
+            return next(iter(out.values()))
+        return DataFrame._from_cols(out, next(iter(cols.values()))._raw_index())
+
+
+def _how_list(hows) -> bool:
+    return bool(hows) and len(set(hows)) == len(hows) and \
+        all(isinstance(h, str) and h in HOWS and h != "size" for h in hows)
 
 
 def _result_dtype(how, dtype):

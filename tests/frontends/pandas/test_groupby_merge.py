@@ -122,3 +122,39 @@ def test_merge_keeping_every_left_row_in_order_shares_no_data():
         pdt.assert_frame_equal(got.to_pandas(), pandas.merge(left, right, on="k", how=how))
     got["a"] = got["a"] * 100
     pdt.assert_frame_equal(wl.to_pandas(), left)
+
+
+@pytest.mark.parametrize("key", ["k", "s", ["k", "s"], "c"])
+def test_groupby_arguments_lists_and_transform(key):
+    """observed= and group_keys=, numeric_only=, lists of functions (a column per function,
+    (column, function) columns for a frame) and transform with a function name: compiled
+    where pandas' answer is a per-group reduction, the same values, dtypes and labels."""
+    weldish.fallbacks.clear()
+    both(lambda df: df.groupby(key, observed=True)["v"].sum())
+    both(lambda df: df.groupby(key, group_keys=False)[["v", "i"]].max())
+    for how in ("sum", "mean", "min", "max", "std", "var"):
+        both(lambda df: getattr(df.groupby(key), how)(numeric_only=True))
+    both(lambda df: df.groupby(key)["v"].agg(["sum", "mean", "count"]))
+    both(lambda df: df.groupby(key)[["v", "i"]].agg(["min", "max"]))
+    both(lambda df: df.groupby(key).agg({"v": ["sum", "max"], "i": "mean"}))
+    for how in ("sum", "mean", "count", "min", "max", "std", "size", "first"):
+        if key != "c":  # rows of unused categories: NaN keys take no group
+            both(lambda df: df.groupby(key)["v"].transform(how))
+            both(lambda df: df.groupby(key)["i"].transform(how))
+    if COMPILED:
+        assert not [k for k in weldish.fallbacks.counts if "GroupBy" in k], \
+            weldish.fallbacks.report()
+    both(lambda df: df.groupby(key, observed=False)["v"].sum())   # pandas' own
+    for frame in (pandas.DataFrame(DATA), wpd.DataFrame(DATA)):  # a str column
+        with pytest.raises(TypeError, match="does not support operation 'mean'"):
+            frame.groupby("k").mean()
+    both(lambda df: df.groupby(key)["v"].transform(lambda x: x - x.mean()))
+
+
+def test_groupby_transform_frames_and_float32():
+    data = dict(DATA, f=np.array([1, 2, 3, 4, 5, 6, 7], np.float32))
+    for key in ("k", "s"):
+        for how in ("sum", "mean", "max", "size", "count"):
+            both(lambda df: df.groupby(key)[["v", "i", "f"]].transform(how), data)
+            both(lambda df: df.groupby(key)["f"].transform(how), data)
+        both(lambda df: df.drop(columns=["c"]).groupby(key).transform("first"), data)
