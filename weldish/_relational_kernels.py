@@ -1,6 +1,7 @@
-"""Compiled pieces of ``weldish.relational`` (Numba, GIL released, cached on disk): hash
-and direct tables for group codes, Arrow string hashing, join probes. Each works on one
-row chunk; ``weldish.relational`` splits rows into chunks and runs them on threads."""
+"""Compiled pieces of ``weldish.relational`` (Numba, GIL released, cached on disk): direct
+tables for group codes and join probes, Arrow string hashing. Each works on one row chunk;
+``weldish.relational`` splits rows into chunks and runs them on threads. (The hash tables
+of int64 keys are the LLVM backend's: ``weldish.backends.llvm.hashtable``.)"""
 from __future__ import annotations
 
 import numpy as np
@@ -8,59 +9,12 @@ from numba import njit
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)   # Fibonacci hashing: multiply, keep the top bits
 _FNV = np.uint64(0x100000001B3)   # FNV-1a's prime: the bytes past a string's first 8
-@njit(nogil=True, cache=True)
-def _hash_codes(keys, valid):
-    """First-appearance codes of int64 ``keys`` (-1 where not ``valid``; an empty ``valid``:
-    all are) and the key of each code. Open addressing, linear probing, grown at half
-    load."""
-    n = keys.shape[0]
-    check = valid.shape[0] > 0
-    bits = 10
-    cap = 1 << bits
-    slots = np.full(cap, -1, np.int64)        # slot -> code
-    uniq = np.empty(min(n, 1024) + 1, np.int64)
-    codes = np.empty(n, np.int64)
-    count = 0
-    for i in range(n):
-        if check and not valid[i]:
-            codes[i] = -1
-            continue
-        k = keys[i]
-        h = (np.uint64(k) * _MIX) >> np.uint64(64 - bits)
-        j = np.int64(h)
-        while True:
-            c = slots[j]
-            if c < 0:
-                break
-            if uniq[c] == k:
-                break
-            j = (j + 1) & (cap - 1)
-        if c >= 0:
-            codes[i] = c
-            continue
-        if count == uniq.shape[0]:
-            grown = np.empty(2 * count, np.int64)
-            grown[:count] = uniq
-            uniq = grown
-        uniq[count] = k
-        slots[j] = count
-        codes[i] = count
-        count += 1
-        if 2 * count > cap:   # rehash into a table twice the size
-            bits += 1
-            cap = 1 << bits
-            slots = np.full(cap, -1, np.int64)
-            for c2 in range(count):
-                j = np.int64((np.uint64(uniq[c2]) * _MIX) >> np.uint64(64 - bits))
-                while slots[j] >= 0:
-                    j = (j + 1) & (cap - 1)
-                slots[j] = c2
-    return codes, uniq[:count].copy()
 
 
 @njit(nogil=True, cache=True)
 def _range_codes(keys, valid, lo, span):
-    """``_hash_codes`` for keys within [lo, lo + span): a direct table instead of hashing."""
+    """First-appearance codes of int64 ``keys`` within [lo, lo + span) (-1 where not
+    ``valid``; an empty ``valid``: all are) and the key of each code: a direct table."""
     table = np.full(span, -1, np.int64)
     n = keys.shape[0]
     check = valid.shape[0] > 0
@@ -177,15 +131,6 @@ def _integral(values):
 
 
 @njit(nogil=True, cache=True)
-def _remap(codes, mapping):
-    out = np.empty_like(codes)
-    for i in range(codes.shape[0]):
-        c = codes[i]
-        out[i] = -1 if c < 0 else mapping[c]
-    return out
-
-
-@njit(nogil=True, cache=True)
 def _combine_into(codes, col, width, out):
     """out = codes * width + col, -1 where either is -1; whether any is."""
     missing = False
@@ -196,23 +141,6 @@ def _combine_into(codes, col, width, out):
         else:
             out[i] = codes[i] * width + col[i]
     return missing
-
-
-@njit(nogil=True, cache=True)
-def _buckets(codes, ngroups):
-    """Rows by code, each code's rows in row order (CSR: starts[g]..starts[g+1])."""
-    starts = np.zeros(ngroups + 1, np.int64)
-    for i in range(codes.shape[0]):
-        starts[codes[i] + 1] += 1
-    for g in range(ngroups):
-        starts[g + 1] += starts[g]
-    fill = starts[:-1].copy()
-    rows = np.empty(codes.shape[0], np.int64)
-    for i in range(codes.shape[0]):
-        c = codes[i]
-        rows[fill[c]] = i
-        fill[c] += 1
-    return starts, rows
 
 
 @njit(nogil=True, cache=True)

@@ -1,18 +1,21 @@
 """Relational kernels for the pandas frontend: group codes, segment reductions, joins.
 
 - ``factorize``: rows -> dense group codes with pandas.groupby's group order (eager: the
-  number of groups depends on the data). Compiled direct or hash tables (Numba, GIL
-  released, by row chunks on threads) on 64-bit keys and on Arrow strings; other objects
-  are dictionary-encoded by pandas first; several keys are combined into one composite
-  code.
+  number of groups depends on the data). 64-bit keys: direct tables when they span a
+  compact range (Numba), else the LLVM backend's hash tables (``backends/llvm/hashtable``:
+  a table per row chunk on threads, merged); Arrow strings: compiled hash tables (Numba);
+  other objects are dictionary-encoded by pandas first; several keys are combined into one
+  composite code.
 - ``segment_reduce``: a lazy per-group reduction, recorded as a ``segment_*`` op of the
   OPS table, so the values' expression fuses into the loop that scatters into per-thread
   accumulators (LLVM backend).
 - ``join_indices``: the row pairs of ``pandas.merge`` (inner/left/right/outer) in its
-  output order, from a compiled hash join (integer keys: the right side in a direct
-  table the left keys index; others: the keys factorized together first).
+  output order, from a compiled join (one integer key: the right side in a direct table
+  the left keys index when its range is compact, else in the LLVM backend's hash table
+  they probe; others: the keys factorized together first).
 
-The compiled pieces are in ``weldish._relational_kernels``.
+The Numba pieces are in ``weldish._relational_kernels``; the hash tables of int64 keys
+are ``weldish.backends.llvm.hashtable``'s.
 """
 from __future__ import annotations
 
@@ -21,9 +24,7 @@ import itertools
 import numpy as np
 
 from ._relational_kernels import (
-    _buckets,
     _combine_into,
-    _hash_codes,
     _integral,
     _outer,
     _pair_mark,
@@ -31,7 +32,6 @@ from ._relational_kernels import (
     _range_lookup,
     _range_mark,
     _range_number,
-    _remap,
     _shift_codes,
     _slot_buckets,
     _slot_probe_count,
@@ -42,6 +42,7 @@ from ._relational_kernels import (
     _window_mark,
     _window_scan,
 )
+from .backends.llvm import hashtable
 from .ir import build
 from .ir.ops import SEGMENT_HOWS, Op
 from .lazy import LazyArray, to_node
@@ -65,8 +66,8 @@ def _int_codes(keys, valid, sort):
     """Codes of int64 keys (-1 where not ``valid``; an empty ``valid``: all are), numbered
     in key order (``sort``) or by first appearance, and each code's key. Keys within a
     window guessed from the first ones: one pass (bounds and marks, by row chunks on
-    threads), then one lookup pass; else a direct table for a compact range, else the
-    hash table."""
+    threads), then one lookup pass; else a direct table for a compact range, else hash
+    tables (``hashtable.factorize``: one per row chunk on threads, merged)."""
     n = keys.shape[0]
     if n == 0:
         return np.empty(0, np.int64), np.empty(0, np.int64)
@@ -114,11 +115,7 @@ def _int_codes(keys, valid, sort):
         _on_threads(_range_lookup, [p + (lo, table, codes[a:b])
                                     for p, (a, b) in zip(pieces, chunks)])
         return codes, uniques
-    codes, uniques = _hash_codes(keys, valid)
-    if sort:
-        order = np.argsort(uniques, kind="stable")
-        codes, uniques = _remap(codes, _ranks(order)), uniques[order]
-    return codes, uniques
+    return hashtable.factorize(keys, valid, sort, chunks)
 
 
 _WINDOW = 1 << 17   # keys a first pass marks in a direct table while finding the bounds
@@ -226,7 +223,8 @@ def _column_codes(col, sort):
             uniques = keys.astype(arr.dtype)
         if sort and kind in "fu":
             order = np.argsort(uniques, kind="stable")
-            codes, uniques = _remap(codes, _ranks(order)), uniques[order]
+            codes, uniques = hashtable.remap(codes, _ranks(order), _chunks(len(codes))), \
+                uniques[order]
         return codes, uniques
     got = _arrow_string_codes(col, sort) if arr is None else None
     if got is not None:
@@ -454,6 +452,8 @@ def join_indices(left_keys, right_keys, how: str = "inner"):
             pairs = _direct_join(lk, rk, how == "left")
             if pairs is not None:
                 return pairs
+            return hashtable.hash_join(lk, rk, how == "left", _chunks(len(lk)),
+                                       _chunks(len(rk)))
     nl = len(left_keys[0])
     both = [_concat(a, b) for a, b in zip(left_keys, right_keys)]
     # any dense numbering serves inner/left (their order follows the rows); outer needs
@@ -461,8 +461,8 @@ def join_indices(left_keys, right_keys, how: str = "inner"):
     codes, _, ngroups = factorize(both, sort=True, dropna=False)
     lcodes, rcodes = codes[:nl], codes[nl:]
     if how == "outer":
-        rstarts, rrows = _buckets(rcodes, ngroups)
-        lstarts, lrows = _buckets(lcodes, ngroups)
+        rstarts, rrows = hashtable.buckets(rcodes, ngroups)
+        lstarts, lrows = hashtable.buckets(lcodes, ngroups)
         return _outer(np.arange(ngroups, dtype=np.int64), lstarts, lrows, rstarts, rrows)
     return _slot_join(lcodes, rcodes, 0, ngroups - 1, how == "left")
 
