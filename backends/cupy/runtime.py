@@ -16,7 +16,8 @@ import numpy as np
 from ...ir.ops import SEGMENT, Op, start_value
 from ...ir.passes.fuse import reduced_axes
 from ..llvm.lowering import ARG_REDUCTIONS, accumulator_dtype
-from ..llvm.runtime import InputChanged, broadcast_strides, coalesce, stride_class
+from ..llvm.runtime import (InputChanged, broadcast_strides, coalesce, gather_error,
+                            stride_class)
 from . import emit
 
 # Reduced elements per part of a slice (stage 1), and elements per compaction block:
@@ -104,7 +105,9 @@ class CupyDevice:
 
 
 def _operand_strides(kernel, arrays, outs):
-    return [broadcast_strides(a, kernel.shape) for a in arrays] + [o.strides for o in outs]
+    zero, streamed = (0,) * len(kernel.shape), kernel.streamed   # (gathered: by index)
+    return [broadcast_strides(a, kernel.shape) if n in streamed else zero
+            for n, a in zip(kernel.inputs, arrays)] + [o.strides for o in outs]
 
 
 class Launcher:
@@ -160,6 +163,7 @@ class Launcher:
             values[f"p{j}"] = a
             values.update({f"t{j}_{d}": s for d, s in enumerate(st)})
         total = math.prod(shape)
+        bad = self._gathers(arrays, values)
         if k.compact is not None:
             self._compact(functions, values, total, results[k.compact])
         elif any(r.op in SEGMENT for r in k.reductions):
@@ -170,7 +174,23 @@ class Launcher:
             nkeep = math.prod(n for n, r in zip(shape, red) if not r) if k.scan is not None \
                 else total
             self._run(functions["main"], _grid(nkeep), values)
+        if bad is not None and dev.item(bad, 0):
+            gather_error(k, lambda n: dev.to_host(arrays[k.inputs.index(n)]))
         return [outs[n] if n in outs else results[n] for n in k.outputs]
+
+    def _gathers(self, arrays, values):
+        """Each gathered source, its length and byte stride (parameters ``q<g>``,
+        ``qn<g>``, ``qs<g>``), and the error flag ``bad``, returned (None: no gather)."""
+        k, dev = self.kernel, self.device
+        if not k.gathered:
+            return None
+        for g, n in enumerate(k.gathered):
+            a = arrays[k.inputs.index(n)]
+            if a.ndim != 1 or not a.shape[0]:   # no index is valid: never read
+                gather_error(k, lambda n: dev.to_host(arrays[k.inputs.index(n)]))
+            values.update({f"q{g}": a, f"qn{g}": a.shape[0], f"qs{g}": a.strides[0]})
+        values["bad"] = dev.full((1,), 0, np.int32)
+        return values["bad"]
 
     def _layout(self, arrays, outs):
         """Coalesced shape, strides, reduced dims and compiled functions of a layout."""

@@ -129,6 +129,12 @@ def _cases():
                                                        wnp.asarray(codes[:30]), 5, h))
         cases.append((f"segment_{how}[{dtype}]", thunk,
                       weldish.evaluate(thunk(), backend="interp")))
+    # gathers (x[idx], x 1-D) at an index expression (negative ones wrap), then more
+    i = sample("int32", (12,), 15)
+    for dtype in ("float64", "int64", "uint8", "bool"):
+        add(f"take[{dtype}]", lambda xp, x, j: x[j % 9 - 4], sample(dtype, (9,), 14), i)
+    add("take, sum", lambda xp, x, j: xp.sum(x[j % 20] * 2), sample("float32", (20,), 16), i)
+    add("take, compaction", lambda xp, x, j: x[j % 9][j > 0] + 1, sample("int64", (9,), 17), i)
     # multi-output: Black-Scholes' call and put share d1, d2 and the discount
     s, k = np.linspace(80, 120, 10), np.full(10, 100.0)
     add("black-scholes call", _black_scholes, s, k)
