@@ -11,11 +11,14 @@ import functools as _functools
 
 import pandas as _pandas
 
+from . import _interop
 from ._common import call_pandas as _call_pandas, to_pandas_obj as _to_pandas_obj
 from .frame import DataFrame
 from .io import read_csv, read_parquet
 from .join import merge
 from .series import Series
+
+_interop.install()
 
 __version__ = _pandas.__version__
 

@@ -13,6 +13,7 @@ from .. import fallback
 from .. import numpy as wnp
 from ..ir import build
 from ..lazy import LazyArray, Unsupported
+from . import _interop
 from ._common import (call_pandas, fallback_attr, is_number, lazy_dtype, lazy_or_pandas,
                       MaskedIndex, PandasIndexer, real_index, same_index, to_pandas_obj)
 from .series import Series, as_lazy
@@ -111,6 +112,8 @@ class DataFrame:
         if self._pd is not None:
             raise Unsupported("frame kept in pandas (duplicate or MultiIndex columns)")
         return self._cols
+
+    __pandas_priority__ = _interop.PRIORITY  # real pandas operators defer to ours
 
     def __reduce__(self):  # pickled as its pandas value (a lazy one is computed)
         return DataFrame._from_pandas, (self.to_pandas(),)

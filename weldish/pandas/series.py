@@ -17,6 +17,7 @@ from .. import fallback
 from .. import numpy as wnp
 from ..ir import build
 from ..lazy import LazyArray, Unsupported, wrap_array
+from . import _interop
 from ._common import (call_pandas, fallback_attr, is_number, lazy_dtype, lazy_or_pandas,
                       MaskedIndex, PandasIndexer, real_index, same_index, to_pandas_obj)
 
@@ -59,6 +60,8 @@ class Series:
             self._index, self._name = ps.index, ps.name
         else:
             self._lazy, self._pd, self._index, self._name = None, ps, None, None
+
+    __pandas_priority__ = _interop.PRIORITY  # real pandas operators defer to ours
 
     def __reduce__(self):  # pickled as its pandas value (a lazy one is computed)
         return Series._from_pandas, (self.to_pandas(),)

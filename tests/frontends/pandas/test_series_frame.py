@@ -369,3 +369,24 @@ def test_integer_floordiv_mod_pow_by_scalars_as_pandas(dtype):
     same(s % 3 + s // 2 + s ** 2, pandas.Series(vals) % 3 + pandas.Series(vals) // 2 +
          pandas.Series(vals) ** 2)
     assert not weldish.fallbacks.counts
+
+
+def test_real_pandas_given_weldish_objects_keeps_labels_and_aligns():
+    """pandas treated weldish objects as bare arrays: Series(w) lost the index,
+    DataFrame(w) the column names, real + weldish added by position. Now pandas' value
+    of the weldish object is used, and pandas' operators defer to weldish's (aligned)."""
+    p = pandas.DataFrame({"a": [1, 2, 3], "b": [1.5, 2.5, 3.5]}, index=[10, 20, 30])
+    w = wpd.DataFrame(p)
+    other = pandas.Series([1.0, 2.0, 3.0], index=[30, 20, 10], name="b")
+    same(pandas.Series(w.b), p.b)
+    same(pandas.DataFrame(w), p)
+    same(pandas.DataFrame(w, columns=["b"]), pandas.DataFrame(p, columns=["b"]))
+    same(pandas.concat([w, p]), pandas.concat([p, p]))
+    same(pandas.merge(p, w, on="a"), pandas.merge(p, p, on="a"))
+    same(other + w.b, other + p.b)
+    same(other * w.b, other * p.b)
+    same(pandas.DataFrame({"b": [1.0, 2, 3]}, index=[30, 20, 10]) - w,
+         pandas.DataFrame({"b": [1.0, 2, 3]}, index=[30, 20, 10]) - p)
+    for pair in ((other, w.b), (other, p.b)):
+        with pytest.raises(ValueError, match="identically-labeled"):
+            pair[0] < pair[1]
