@@ -33,6 +33,7 @@ import numpy as np
 
 _MIX = 0x9E3779B97F4A7C15   # Fibonacci hashing: multiply, keep the top bits
 _MIN_BITS = 10
+_AHEAD = 16   # rows between a slot's prefetch and its probe
 _ALL = np.empty(0, np.uint8)   # "every row is valid"
 
 
@@ -110,12 +111,32 @@ class _Emitter:
         b = self.b
         return b.sub(self.c(64), bits), b.sub(b.shl(self.c(1), bits), self.c(1))
 
+    def home(self, key, shift):
+        """``key``'s first slot."""
+        b = self.b
+        folded = b.xor(key, b.lshr(key, self.c(32)))   # high bits count too (key << 40)
+        return b.lshr(b.mul(folded, self.c(_MIX)), shift)
+
+    def prefetch(self, keys, i, tab, shift):
+        """Ask for the slot of the key ``_AHEAD`` rows on (the last row's near the end):
+        the table's random reads overlap instead of waiting one by one."""
+        b, ir = self.b, self.ir
+        ahead = b.add(i, self.c(_AHEAD))
+        last = b.sub(self.hi, self.c(1))
+        key = self.load(keys, b.select(b.icmp_signed("<", ahead, last), ahead, last))
+        fn = self.module.globals.get("llvm.prefetch.p0")
+        if fn is None:
+            i32 = ir.IntType(32)
+            fn = ir.Function(self.module, ir.FunctionType(ir.VoidType(), [
+                self.ptr, i32, i32, i32]), "llvm.prefetch.p0")
+        where = self.at(tab, b.shl(self.home(key, shift), self.c(1)))
+        b.call(fn, [where] + [ir.Constant(ir.IntType(32), v) for v in (0, 3, 1)])
+
     def probe(self, tab, key, shift, mask):
         """Walk ``key``'s probe sequence: returns (slot, its code + 1, block where the key
         was found, block where an empty slot was found); the builder is left in neither."""
         b = self.b
-        folded = b.xor(key, b.lshr(key, self.c(32)))   # high bits count too (key << 40)
-        home = b.lshr(b.mul(folded, self.c(_MIX)), shift)
+        home = self.home(key, shift)
         before = b.block
         head = b.append_basic_block("probe")
         check, nxt = b.append_basic_block("check"), b.append_basic_block("next")
@@ -174,6 +195,7 @@ def _ir_factorize(name):
             with b.if_then(missing):
                 e.store(e.c(-1), codes, i)
                 b.branch(step)
+        e.prefetch(keys, i, tab, shift)
         key = e.load(keys, i)
         j, stored, found, empty = e.probe(tab, key, shift, mask)
         b.position_at_end(found)
@@ -244,6 +266,7 @@ def _ir_probe_unique(name):
     shift, mask = e.table(bits)
     at = e.var(e.c(0))
     with e.loop(e.lo, e.hi) as (i, _):
+        e.prefetch(keys, i, tab, shift)
         g = e.find(tab, e.load(keys, i), shift, mask)
         with b.if_then(b.or_(b.icmp_signed(">=", g, e.c(0)), keep)):
             a = e.get(at)
@@ -257,15 +280,18 @@ def _ir_probe_unique(name):
 
 def _ir_probe_count(name):
     """params: bits, whether unmatched rows are kept, how many output rows (out); data:
-    left keys, table, starts (buckets of the right rows by code)."""
+    left keys, table, starts (buckets of the right rows by code), codes (out: each left
+    row's right code, -1: none; the fill pass reads them instead of probing again)."""
     e = _Emitter(name)
     b = e.b
     bits, keep = e.param(0), e.param(1)
-    keys, tab, starts = (e.operand(k) for k in range(3))
+    keys, tab, starts, codes = (e.operand(k) for k in range(4))
     shift, mask = e.table(bits)
     total = e.var(e.c(0))
     with e.loop(e.lo, e.hi) as (i, _):
+        e.prefetch(keys, i, tab, shift)
         g = e.find(tab, e.load(keys, i), shift, mask)
+        e.store(g, codes, i)
         s = b.select(b.icmp_signed(">=", g, e.c(0)), g, e.c(0))   # (starts has 2+ entries)
         m = b.sub(e.load(starts, b.add(s, e.c(1))), e.load(starts, s))
         e.set(total, b.add(e.get(total), b.select(b.icmp_signed(">=", g, e.c(0)), m, keep)))
@@ -275,17 +301,16 @@ def _ir_probe_count(name):
 
 
 def _ir_probe_fill(name):
-    """params: bits, whether unmatched rows are kept; data: left keys, table, starts,
-    rows, left, right (out, from their start): each left row with its right matches in
-    right order (-1: none)."""
+    """params: -, whether unmatched rows are kept; data: codes (``probe_count``'s),
+    starts, rows, left, right (out, from their start): each left row with its right
+    matches in right order (-1: none)."""
     e = _Emitter(name)
     b = e.b
-    bits, keep = e.param(0), b.icmp_signed("!=", e.param(1), e.c(0))
-    keys, tab, starts, rows, left, right = (e.operand(k) for k in range(6))
-    shift, mask = e.table(bits)
+    keep = b.icmp_signed("!=", e.param(1), e.c(0))
+    codes, starts, rows, left, right = (e.operand(k) for k in range(5))
     at = e.var(e.c(0))
     with e.loop(e.lo, e.hi) as (i, step):
-        g = e.find(tab, e.load(keys, i), shift, mask)
+        g = e.load(codes, i)
         with b.if_then(b.icmp_signed("<", g, e.c(0))):
             with b.if_then(keep):
                 a = e.get(at)
@@ -497,9 +522,11 @@ def hash_join(left_keys, right_keys, keep_unmatched, left_chunks, right_chunks):
     starts, rows = buckets(rcodes, len(runiques))
     count_fn = _kernel("probe_count")
 
+    codes = np.empty(len(lk), np.int64)
+
     def count(lo, hi):
         params = array.array("q", [table.bits, keep, 0])
-        _call(count_fn, lo, hi, params, [_addr(lk), tab, _addr(starts)])
+        _call(count_fn, lo, hi, params, [_addr(lk), tab, _addr(starts), _addr(codes)])
         return params[2]
     counts = _on_threads([lambda lo=lo, hi=hi: count(lo, hi) for lo, hi in chunks])
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
@@ -509,7 +536,7 @@ def hash_join(left_keys, right_keys, keep_unmatched, left_chunks, right_chunks):
 
     def fill(lo, hi, at):
         _call(fill_fn, lo, hi, array.array("q", [table.bits, keep]),
-              [_addr(lk), tab, _addr(starts), _addr(rows), _addr(left) + 8 * at,
+              [_addr(codes), _addr(starts), _addr(rows), _addr(left) + 8 * at,
                _addr(right) + 8 * at])
     _on_threads([lambda lo=lo, hi=hi, at=int(at): fill(lo, hi, at)
                  for (lo, hi), at in zip(chunks, offsets[:-1])])
