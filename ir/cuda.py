@@ -129,7 +129,8 @@ CUDA = {
     "nanvar": {"f": "only:wd_variance_of_one({0})"},
     "nanargmin": {"f": "only:wd_nan_position({0})"},
     "nanargmax": {"f": "only:wd_nan_position({0})"},
-    # scans: the running value and the next element, sequentially (NumPy's rounding)
+    # scans: the running value and the next element (sequential per line, NumPy's
+    # rounding; long lines in parts on blocks, a fixed order: backends/cupy/scan.py)
     "cumsum": {"f": "({0} + {1})", "iu": "wd_add({0}, {1})"},
     "cumprod": {"f": "({0} * {1})", "iu": "wd_mul({0}, {1})"},
     "compress": {"fiub": "compact"},

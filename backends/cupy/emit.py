@@ -17,7 +17,9 @@ serves every size. The functions of a kernel, each ``extern "C"``:
   in order). The order depends on sizes only: reproducible.
 - segment reductions: ``NAME`` (each thread a part of the rows, in order, into its own
   row of per-group accumulators) and ``NAME_combine`` (one thread per group).
-- scan: ``NAME``, one thread per line, sequential along it (NumPy's rounding).
+- scan: ``NAME``, one thread per line, sequential along it (NumPy's rounding), for many
+  short lines; ``NAME_totals``, ``NAME_offsets``, ``NAME_parts`` for long ones (parts of
+  a line on blocks, see ``scan.py``).
 - gathers (``x[idx]``, x 1-D): each gathered source is a parameter ``q<g>`` with its
   length ``qn<g>`` and byte stride ``qs<g>``, read at the wrapped index; an index out of
   [-n, n) reads x[0] instead and sets ``*bad`` (the runtime lets the oracle raise).
@@ -277,6 +279,9 @@ def emit(kernel, name: str, ndim: int, classes: tuple, reduced: tuple) -> Emitte
         w("}")
         out.extend(w.lines)
         out.append("}")
+        from .scan import emit_parallel  # long lines: parts on blocks (scan.py)
+        emit_parallel(kernel, name, nk, ndim, common, ops, signature, unravel, body, store,
+                      stores, out, functions)
     else:
         params = shape_params + op_params
         signature(name, params)

@@ -16,8 +16,13 @@ import numpy as np
 from ...ir.ops import SEGMENT, Op, start_value
 from ...ir.passes.fuse import reduced_axes
 from ..llvm.lowering import ARG_REDUCTIONS, accumulator_dtype
-from ..llvm.runtime import (InputChanged, broadcast_strides, coalesce, gather_error,
-                            stride_class)
+from ..llvm.runtime import (
+    InputChanged,
+    broadcast_strides,
+    coalesce,
+    gather_error,
+    stride_class,
+)
 from . import emit
 
 # Reduced elements per part of a slice (stage 1), and elements per compaction block:
@@ -25,6 +30,10 @@ from . import emit
 CHUNK = emit.BLOCK * 16
 ROWS_MAX = 32        # reduced elements per slice up to which a thread reduces a slice
 MAX_GRID = 1 << 20   # blocks per launch; the kernels' loops are grid-stride
+# a scan's lines longer than SCAN_CHUNK run in parts of it on blocks, unless there are
+# SCAN_LINES of them (a thread each keeps NumPy's order and fills the GPU)
+SCAN_CHUNK = emit.BLOCK * 16
+SCAN_LINES = 1 << 14
 # accumulators of all parts of a segment reduction (bounds its parallelism by ngroups)
 SEGMENT_BUDGET = 1 << 22
 # no FMA contraction: NumPy rounds each multiply and add (x * x - y * y would differ, to
@@ -170,10 +179,10 @@ class Launcher:
             self._segments(functions, values, total, results)
         elif k.reductions:
             self._reduce(functions, values, shape, red, results)
+        elif k.scan is not None:
+            self._scan(functions, values, shape, red)
         else:
-            nkeep = math.prod(n for n, r in zip(shape, red) if not r) if k.scan is not None \
-                else total
-            self._run(functions["main"], _grid(nkeep), values)
+            self._run(functions["main"], _grid(total), values)
         if bad is not None and dev.item(bad, 0):
             gather_error(k, lambda n: dev.to_host(arrays[k.inputs.index(n)]))
         return [outs[n] if n in outs else results[n] for n in k.outputs]
@@ -234,6 +243,22 @@ class Launcher:
         self._run(functions["main"], min(nkeep * parts, MAX_GRID), values)
         if parts > 1:
             self._run(functions["combine"], _grid(nkeep), values)
+
+    def _scan(self, functions, values, shape, red):
+        """A thread per line, in NumPy's order, where lines are short or enough to fill
+        the GPU; else parts of ``SCAN_CHUNK`` elements on blocks: part totals, their
+        offsets (a thread per line), then each part's values (``scan.py``)."""
+        nkeep = math.prod(n for n, r in zip(shape, red) if not r)
+        nscan = math.prod(n for n, r in zip(shape, red) if r)
+        if nscan <= SCAN_CHUNK or nkeep >= SCAN_LINES:
+            self._run(functions["main"], _grid(nkeep), values)
+            return
+        parts = -(-nscan // SCAN_CHUNK)
+        values.update(chunk=SCAN_CHUNK, parts=parts, nkeep=nkeep,
+                      tot=self.device.empty((nkeep * parts,), self.kernel.scan.dtype))
+        self._run(functions["scan_totals"], min(nkeep * parts, MAX_GRID), values)
+        self._run(functions["scan_offsets"], _grid(nkeep), values)
+        self._run(functions["scan_parts"], min(nkeep * parts, MAX_GRID), values)
 
     def _segments(self, functions, values, total, results):
         """Segment reductions: parts of the rows in order, each into its own row of

@@ -1,0 +1,118 @@
+"""The cupy backend without a GPU, continued: parallel scans on the host shim (the CUDA C
+run on the CPU, a block's threads as threads), device arrays as inputs, and the
+host<->device transfers ``explain`` shows. (The op suite's kernels, the parallel scan
+functions among them, compile with nvcc and NVRTC in ``test_cuda.py``.)"""
+from __future__ import annotations
+
+import shutil
+import tempfile
+
+import numpy as np
+import pytest
+from weldish.backends.cupy import CupyBackend, runtime
+from weldish.backends.cupy.hostshim import HostDevice, build
+from weldish.ir.passes import COMPILED, optimize
+
+import weldish.numpy as wnp
+from weldish.testing import assert_same, quiet, sample
+
+
+@pytest.fixture
+def backend():
+    """Overrides tests/backends/conftest.py's per-backend runs: the device is named here."""
+    yield "cupy"
+
+
+def _run(backend, thunk):
+    return backend.run(optimize([thunk().node], COMPILED), {})[0]
+
+
+def _on_host_shim(cases, monkeypatch, chunk):
+    """``cases`` (label, thunk, expected, scale) run through the backend's runtime on the
+    host shim, scans cut in parts of ``chunk`` elements."""
+    monkeypatch.setattr(runtime, "SCAN_CHUNK", chunk)
+    device = HostDevice()
+    collect = CupyBackend(lambda: device)
+    for _, thunk, _, _ in cases:
+        with quiet():
+            _run(collect, thunk)
+    host = HostDevice(build(device.sources, tempfile.mkdtemp(prefix="weldish-cuda-scan-")))
+    backend = CupyBackend(lambda: host)
+    for label, thunk, expected, scale in cases:
+        with quiet():
+            got = _run(backend, thunk)
+        assert_same(got, expected, context=label, scale=scale)
+    assert not backend.failed, backend.failed
+    return host
+
+
+def _scan_cases():
+    cases = []
+
+    def add(label, fn, x, scale=None):
+        with quiet():
+            expected = fn(np, x)
+        cases.append((label, lambda: fn(wnp, wnp.asarray(x)), expected, scale))
+
+    # lengths around the part size (16): empty, one, within a part, exactly parts, not
+    for n in (0, 1, 5, 16, 17, 64, 101):
+        f = sample("float64", (n,), 20 + n, special=False)
+        add(f"cumsum[float64] n={n}", lambda xp, x: xp.cumsum(x), f,
+            np.cumsum(np.abs(f)) if n else None)
+        i = sample("int64", (n,), 30 + n, special=True)   # huge values: wraparound
+        add(f"cumsum[int64] n={n}", lambda xp, x: xp.cumsum(x), i)
+        add(f"cumprod[int64] n={n}", lambda xp, x: xp.cumprod(x | 1), i)
+    n = 101
+    add("cumsum[int8 -> int64]", lambda xp, x: xp.cumsum(x), sample("int8", (n,), 40, True))
+    add("cumsum[uint8] fused", lambda xp, x: xp.cumsum(x * 3, dtype=np.uint8),
+        sample("uint8", (n,), 41, True))
+    add("cumsum[bool]", lambda xp, x: xp.cumsum(x), sample("bool", (n,), 42))
+    f32 = sample("float32", (n,), 43)
+    add("cumsum[float32] fused", lambda xp, x: xp.cumsum(x * 2 + 1), f32,
+        np.cumsum(np.abs(f32 * 2 + 1)))
+    p = 1 + sample("float64", (n,), 44) / 50
+    add("cumprod[float64]", lambda xp, x: xp.cumprod(x), p, np.abs(np.cumprod(p)) * n)
+    nan = sample("float64", (n,), 45)
+    nan[::7], nan[30], nan[90] = np.nan, np.inf, -np.inf   # inf, then inf - inf: NaN
+    add("nancumsum (NaN, inf)", lambda xp, x: xp.nancumsum(x), nan,
+        np.nancumsum(np.abs(nan)))
+    add("cumsum (NaN, inf)", lambda xp, x: xp.cumsum(x), nan)
+    m = sample("float64", (3, 70), 46)
+    add("cumsum axis=1 (3 long lines)", lambda xp, x: xp.cumsum(x, axis=1), m,
+        np.cumsum(np.abs(m), axis=1))
+    add("cumsum axis=0 of a transpose", lambda xp, x: xp.cumsum(x.T, axis=0), m,
+        np.cumsum(np.abs(m.T), axis=0))
+    return cases
+
+
+@pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is not installed")
+def test_parallel_scans_on_the_host(monkeypatch):
+    """Scans of lines longer than a part: part totals, offsets, values (scan.py), each
+    part a block of the shim's threads; lengths 0, 1, within a part, whole parts and
+    not; integers exact (wraparound included), floats within their rounding."""
+    host = _on_host_shim(_scan_cases(), monkeypatch, 16)
+    assert host.launches
+
+
+@pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is not installed")
+def test_parallel_scan_default_parts_and_reproducible(monkeypatch):
+    """Three parts of the default size (4096); the same values twice, and a float
+    cumsum of positive numbers never decreasing (part and thread boundaries included)."""
+    x = np.random.default_rng(5).random(3 * runtime.SCAN_CHUNK + 5)
+    i = np.random.default_rng(6).integers(-2**62, 2**62, x.size)
+    cases = [("cumsum of positives", lambda: wnp.cumsum(wnp.asarray(x)), np.cumsum(x), None),
+             ("cumsum[int64]", lambda: wnp.cumsum(wnp.asarray(i)), np.cumsum(i), None)]
+    monkeypatch.setattr(runtime, "SCAN_CHUNK", runtime.SCAN_CHUNK)
+    device = HostDevice()
+    collect = CupyBackend(lambda: device)
+    for _, thunk, _, _ in cases:
+        _run(collect, thunk)
+    host = HostDevice(build(device.sources, tempfile.mkdtemp(prefix="weldish-cuda-scan-")))
+    backend = CupyBackend(lambda: host)
+    first = _run(backend, cases[0][1])
+    # NumPy's sequential sum of 12k terms is off by up to ~n ulps itself
+    assert_same(first, cases[0][2], rtol=1e-12)
+    assert np.all(np.diff(first) >= 0)
+    assert np.array_equal(_run(backend, cases[0][1]), first)
+    assert_same(_run(backend, cases[1][1]), cases[1][2])
+    assert host.launches >= 6   # totals, offsets, parts (twice)
