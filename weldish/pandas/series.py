@@ -587,6 +587,82 @@ class Series:
         return np.int64(_scalar(wnp.sum(~wnp.isnan(x))))
 
     @_lazy
+    def any(self, axis=0, bool_only=False, skipna=True, **kwargs):
+        return self._any_all(wnp.any, axis, bool_only, skipna, kwargs)
+
+    @_lazy
+    def all(self, axis=0, bool_only=False, skipna=True, **kwargs):
+        return self._any_all(wnp.all, axis, bool_only, skipna, kwargs)
+
+    def _any_all(self, fn, axis, bool_only, skipna, kwargs):
+        x = self._reduce_args(skipna, kwargs)
+        if axis not in (None, 0, "index") or bool_only or x.dtype.kind not in "biuf":
+            raise Unsupported("any/all arguments")
+        truth = x if x.dtype.kind == "b" else x != 0   # NaN != 0: NaN counts as True
+        if skipna and x.dtype.kind == "f":  # NaN skipped: neither True nor False
+            truth = truth & ~wnp.isnan(x) if fn is wnp.any else truth | wnp.isnan(x)
+        return np.bool_(_scalar(fn(truth)))
+
+    @_lazy
+    def cumsum(self, axis=None, skipna=True, *args, **kwargs):
+        return self._scan(wnp.cumsum, wnp.nancumsum, axis, skipna, args, kwargs)
+
+    @_lazy
+    def cumprod(self, axis=None, skipna=True, *args, **kwargs):
+        return self._scan(wnp.cumprod, wnp.nancumprod, axis, skipna, args, kwargs)
+
+    def _scan(self, fn, nanfn, axis, skipna, args, kwargs):
+        """NumPy's running sum/product (its dtypes are pandas': int8 -> int64, bool ->
+        int64); with skipna a NaN stays in its place and the running value skips it."""
+        x = self._need_lazy()
+        if args or kwargs or axis not in (None, 0, "index") or skipna not in (True, False):
+            raise Unsupported("scan arguments")
+        if x.dtype.kind != "f" or not skipna:
+            return self._like(fn(x))
+        return self._like(wnp.where(wnp.isnan(x), np.nan, nanfn(x)))
+
+    def _shifted(self, periods):
+        """(x shifted by ``periods`` with NaN where no value comes in, or None for a
+        shift of 0) in pandas' dtype: ints become float64, floats keep theirs."""
+        x = self._need_lazy()
+        if type(periods) is not int or x.dtype.kind not in "iuf":
+            raise Unsupported("shift of this dtype or by these periods")
+        n, k = len(x), min(abs(periods), len(x))
+        if periods == 0:
+            return None
+        dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
+        pad = wnp.full(k, np.nan, dtype)
+        return wnp.concatenate([pad, x[:n - k].astype(dtype)] if periods > 0 else
+                               [x[k:].astype(dtype), pad])
+
+    @_lazy
+    def shift(self, periods=1, freq=None, axis=0, fill_value=None, suffix=None):
+        if freq is not None or axis not in (0, "index") or fill_value is not None or \
+                suffix is not None:
+            raise Unsupported("shift arguments")
+        out = self._shifted(periods)
+        return self.copy() if out is None else self._like(out)
+
+    @_lazy
+    def diff(self, periods=1):
+        """x - x.shift(periods), the difference taken in the column's dtype and then
+        converted as pandas does (int8/int16 -> float32, other ints -> float64)."""
+        x = self._need_lazy()
+        if type(periods) is not int or x.dtype.kind not in "iuf" or \
+                x.dtype.kind == "u" and x.dtype.itemsize < 8:
+            raise Unsupported("diff of this dtype or by these periods")
+        n, k = len(x), min(abs(periods), len(x))
+        dtype = x.dtype if x.dtype.kind == "f" else np.dtype(
+            np.float32 if x.dtype.itemsize <= 2 else np.float64)
+        with np.errstate(all="ignore"):
+            d = (x[k:] - x[:n - k]) if periods >= 0 else (x[:n - k] - x[k:])
+        if periods == 0:
+            return self._like(d.astype(dtype))
+        pad = wnp.full(k, np.nan, dtype)
+        return self._like(wnp.concatenate([pad, d.astype(dtype)] if periods > 0 else
+                                          [d.astype(dtype), pad]))
+
+    @_lazy
     def nunique(self, dropna=True):
         """Distinct values: the group count of the compiled hash (weldish.relational)."""
         from .. import relational

@@ -390,3 +390,38 @@ def test_real_pandas_given_weldish_objects_keeps_labels_and_aligns():
     for pair in ((other, w.b), (other, p.b)):
         with pytest.raises(ValueError, match="identically-labeled"):
             pair[0] < pair[1]
+
+
+SCAN_DTYPES = {"i64": np.array([3, -1, 0, 7, 2], np.int64), "i8": np.array([3, -1, 0, 7, 2],
+                                                                             np.int8),
+               "u8": np.array([250, 10, 0, 7, 2], np.uint8),
+               "f32": np.array([1.5, np.nan, -2.0, 0.0, 4.0], np.float32),
+               "f64": np.array([np.nan, 1.5, np.nan, -2.0, 4.0]),
+               "b": np.array([True, False, True, True, False]),
+               "allnan": np.full(3, np.nan), "empty": np.array([], np.float64),
+               "one": np.array([5], np.int64)}
+SCAN_OPS = {
+    "cumsum": lambda s: s.cumsum(), "cumsum_keep_nan": lambda s: s.cumsum(skipna=False),
+    "cumprod": lambda s: s.cumprod(), "shift1": lambda s: s.shift(),
+    "shift2": lambda s: s.shift(2), "shift_neg": lambda s: s.shift(-1),
+    "shift0": lambda s: s.shift(0), "shift_long": lambda s: s.shift(9),
+    "diff": lambda s: s.diff(), "diff2": lambda s: s.diff(2), "diff_neg": lambda s: s.diff(-1),
+    "any": lambda s: s.any(), "all": lambda s: s.all(),
+    "any_keep_nan": lambda s: s.any(skipna=False), "all_keep_nan": lambda s: s.all(skipna=False),
+    "fused": lambda s: (s.shift(1) * 2).cumsum() if s.dtype.kind != "b" else s.any(),
+}
+
+
+@pytest.mark.parametrize("op", sorted(SCAN_OPS))
+def test_scans_shift_diff_any_all_as_pandas(op):
+    """cumsum/cumprod (NaN kept in place, skipped by the running value), shift and diff
+    (pandas' result dtypes: int -> float64 with NaN, int8 diff -> float32), any/all: the
+    same values, dtypes and index as pandas; bool shifts/diffs (object) run in pandas."""
+    for name, values in SCAN_DTYPES.items():
+        want = SCAN_OPS[op](pandas.Series(values, index=np.arange(len(values)) * 10))
+        got = SCAN_OPS[op](wpd.Series(values, index=np.arange(len(values)) * 10))
+        same(got, want)
+    weldish.fallbacks.clear()
+    SCAN_OPS[op](wpd.Series(SCAN_DTYPES["f64"]))
+    SCAN_OPS[op](wpd.Series(SCAN_DTYPES["i64"]))
+    assert not weldish.fallbacks.counts, weldish.fallbacks.report()
