@@ -73,7 +73,10 @@ def _int_codes(keys, valid, sort):
         return np.empty(0, np.int64), np.empty(0, np.int64)
     chunks = _chunks(n)
     pieces = [(keys[a:b], valid[a:b] if valid.shape[0] else valid) for a, b in chunks]
-    base, top = _window(keys, valid, n)
+    base, top, spread = _window(keys, valid, n)
+    if spread >= max(_compact(n), top - base + 1):
+        # the first keys alone span more than a direct table may: the hash tables
+        return hashtable.factorize(keys, valid, sort, chunks)
     codes = np.empty(n, np.int64)
     outs = [codes[a:b] for a, b in chunks]
     if sort:   # marks only: a byte per key
@@ -105,7 +108,7 @@ def _int_codes(keys, valid, sort):
     ends = [base + int(marked[0]), base + int(marked[-1])] if len(marked) else []
     lo = min([p[0] for p in parts if p[2]] + ends)
     hi = max([p[1] for p in parts if p[2]] + ends)
-    if hi - lo < max(4 * n, 1 << 16) and hi - lo < (1 << 26):
+    if hi - lo < _compact(n):
         if not sort:
             return _range_codes(keys, valid, lo, hi - lo + 1)
         table = np.full(hi - lo + 1, -1, np.int64)
@@ -122,15 +125,21 @@ _WINDOW = 1 << 17   # keys a first pass marks in a direct table while finding th
 _I64 = np.iinfo(np.int64)
 
 
+def _compact(n):
+    """The widest span (largest - smallest key) of ``n`` keys that a direct table takes."""
+    return min(max(4 * n, 1 << 16), 1 << 26)
+
+
 def _window(keys, valid, n):
-    """[base, top]: a direct table's range guessed from the first keys (the keys' range
-    if they are small non-negative integers, else one centred on the first keys')."""
+    """(base, top, spread): a direct table's range [base, top] guessed from the first
+    keys (the keys' range if they are small non-negative integers, else one centred on
+    the first keys'), and how far apart the first keys are (largest - smallest)."""
     width = min(_WINDOW, 4 * n + 64)
     head = keys[:256] if not valid.shape[0] else keys[:256][valid[:256]]
     lo, hi = (int(head.min()), int(head.max())) if head.size else (0, 0)
     base = 0 if lo >= 0 and hi < width else lo - max(0, (width - (hi - lo)) // 2)
     base = max(min(base, _I64.max - width + 1), _I64.min)
-    return base, base + width - 1
+    return base, base + width - 1, hi - lo
 
 
 def _window_table(first, sort):
