@@ -421,6 +421,30 @@ class DataFrame:
         return self._each("clip", lower, upper, **kwargs)
 
     @_lazy
+    def cumsum(self, axis=None, skipna=True):
+        return self._each_row_wise("cumsum", axis, skipna=skipna)
+
+    @_lazy
+    def cumprod(self, axis=None, skipna=True):
+        return self._each_row_wise("cumprod", axis, skipna=skipna)
+
+    @_lazy
+    def shift(self, periods=1, freq=None, axis=0, fill_value=None, suffix=None):
+        return self._each_row_wise("shift", axis, periods, freq=freq, fill_value=fill_value,
+                                   suffix=suffix)
+
+    @_lazy
+    def diff(self, periods=1, axis=0):
+        return self._each_row_wise("diff", axis, periods)
+
+    def _each_row_wise(self, name, axis, *args, **kwargs):
+        if axis not in (None, 0, "index"):
+            raise Unsupported(f"{name} along the columns")
+        if len(self) == 0:   # pandas' frame.shift keeps an empty int column int64
+            raise Unsupported("empty frame")
+        return self._each(name, *args, **kwargs)
+
+    @_lazy
     def astype(self, dtype, copy=None, errors="raise"):
         cols = self._frame()
         impl = Series.astype.__wrapped_lazy__

@@ -88,6 +88,9 @@ FRAME_OPS = {
     "describe": lambda pd, df: df.describe(),
     "numpy_fused": lambda pd, df: np.exp(df.b.values * 2) + df.a.to_numpy(),
     "ufunc": lambda pd, df: np.sqrt(df.a) + np.log1p(df.b.abs()),
+    "cum_shift_diff": lambda pd, df: pd.concat([df[["a", "b"]].cumsum(),
+                                                df[["b", "a"]].shift(2).cumprod(),
+                                                df[["a", "b"]].diff(-1)], axis=1),
     "rename_drop": lambda pd, df: df.rename(columns={"a": "A"}).drop(columns=["b"]),
 }
 
