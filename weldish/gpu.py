@@ -4,6 +4,15 @@ imports the frontends or ``weldish.evaluate``).
 ``evaluate_on_device(*lazy)`` returns CuPy arrays instead of NumPy ones;
 ``device_function(fn)`` runs ``fn(xp, *args)`` on CuPy arrays without copying them.
 Both need CuPy and a GPU (``weldish.backends.get("cupy")`` says what is missing).
+
+Device arrays as operands (``device_input``; ``weldish.numpy.asarray(x)`` and any
+operation mixing a lazy array with ``x``): an object with ``__cuda_array_interface__``
+(a CuPy array; others, e.g. Numba's or PyTorch's, viewed as one by ``cupy.asarray``,
+no copy) becomes a lazy input when the configured backend is cupy: kernels read it in
+place, nothing is copied to the host. With any other backend it is a ``TypeError``, as
+``np.asarray(cupy_array)`` is (CuPy refuses implicit device-to-host copies): copy it
+with ``.get()`` (``cupy.asnumpy``), or ``weldish.config(backend="cupy")``. A graph
+holding a device input evaluated later with a host backend gets CuPy's own TypeError.
 """
 from __future__ import annotations
 
@@ -57,8 +66,26 @@ def _trace(fn, args, backend):
     return prepared, positions, several
 
 
+def device_input(x):
+    """The input node of a device array ``x`` (see the module's docstring)."""
+    from .config import SETTINGS
+    from .ir import build
+    from .lazy import Unsupported
+    backend = backends.get(SETTINGS.backend)
+    if backend.name != "cupy":
+        raise TypeError(
+            f"{type(x).__name__} is a device array (__cuda_array_interface__) and the "
+            f"backend is {backend.name!r}: NumPy does not copy it to the host implicitly "
+            "(np.asarray(cupy_array) raises TypeError). Copy it with .get() "
+            "(cupy.asnumpy), or use weldish.config(backend='cupy')")
+    x = backend.device.asarray(x)   # a CuPy array (no copy: a view of the same memory)
+    if np.dtype(x.dtype).kind not in "biufc":
+        raise Unsupported(f"dtype {x.dtype}")
+    return build.input(x)
+
+
 def _gpu():
     return backends.get("cupy")
 
 
-__all__ = ["device_function", "evaluate_on_device"]
+__all__ = ["device_function", "device_input", "evaluate_on_device"]

@@ -38,6 +38,9 @@ def to_node(x) -> Node:
         if x.dtype.kind not in "biufc":
             raise Unsupported(f"dtype {x.dtype}")
         return build.input(x)
+    if hasattr(x, "__cuda_array_interface__"):   # a device array: weldish.gpu's rule
+        from .gpu import device_input
+        return device_input(x)
     if isinstance(x, (list, tuple)):
         arr = np.asarray(x)
         if arr.dtype.kind not in "biufc":

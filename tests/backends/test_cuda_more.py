@@ -4,6 +4,7 @@ host<->device transfers ``explain`` shows. (The op suite's kernels, the parallel
 functions among them, compile with nvcc and NVRTC in ``test_cuda.py``.)"""
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 
@@ -13,7 +14,9 @@ from weldish.backends.cupy import CupyBackend, runtime
 from weldish.backends.cupy.hostshim import HostDevice, build
 from weldish.ir.passes import COMPILED, optimize
 
+import weldish
 import weldish.numpy as wnp
+from weldish import backends
 from weldish.testing import assert_same, quiet, sample
 
 
@@ -116,3 +119,123 @@ def test_parallel_scan_default_parts_and_reproducible(monkeypatch):
     assert np.array_equal(_run(backend, cases[0][1]), first)
     assert_same(_run(backend, cases[1][1]), cases[1][2])
     assert host.launches >= 6   # totals, offsets, parts (twice)
+
+
+# --- device arrays as inputs -------------------------------------------------------------
+class FakeDeviceArray:
+    """A stand-in for a CuPy array where CuPy is absent: ``__cuda_array_interface__``
+    over host memory, ``.get()`` counted, and CuPy's refusal of implicit conversion."""
+
+    gets = 0
+
+    def __init__(self, host):
+        self._host = host
+        self.shape, self.dtype, self.strides = host.shape, host.dtype, host.strides
+        self.ndim, self.itemsize, self.size = host.ndim, host.itemsize, host.size
+
+    @property
+    def __cuda_array_interface__(self):
+        return {"shape": self.shape, "typestr": self.dtype.str, "strides": self.strides,
+                "data": (self._host.__array_interface__["data"][0], False), "version": 3}
+
+    def __array__(self, dtype=None, copy=None):
+        raise TypeError("Implicit conversion to a NumPy array is not allowed. "
+                        "Please use `.get()` to construct a NumPy array explicitly.")
+
+    def get(self):
+        FakeDeviceArray.gets += 1
+        return self._host.copy()
+
+
+class FakeDevice(HostDevice):
+    """The host shim, taking ``FakeDeviceArray`` as its device arrays (read in place)."""
+
+    def is_device(self, x):
+        return isinstance(x, (np.ndarray, FakeDeviceArray))
+
+    def asarray(self, x):
+        return x if isinstance(x, FakeDeviceArray) else np.asarray(x)
+
+    def to_host(self, x):
+        return x.get() if isinstance(x, FakeDeviceArray) else x
+
+    def launch(self, fn, grid, block, args):
+        super().launch(fn, grid, block,
+                       [a._host if isinstance(a, FakeDeviceArray) else a for a in args])
+
+
+@contextlib.contextmanager
+def _as_cupy(backend):
+    """``backend`` registered as "cupy" and configured, inside the block."""
+    old = backends.BACKENDS["cupy"]
+    backends.BACKENDS["cupy"] = backend
+    try:
+        with weldish.config(backend="cupy"):
+            yield
+    finally:
+        backends.BACKENDS["cupy"] = old
+
+
+def _device_cases(x, y):
+    """(label, thunk, NumPy's value) reading the device arrays ``x`` and ``y``."""
+    hx, hy = x._host, y._host
+    h = np.arange(x.shape[0], dtype=np.float64)
+    return [("asarray", lambda: wnp.asarray(x) * 2 + 1, hx * 2 + 1),
+            ("lazy (op) device", lambda: wnp.sqrt(wnp.asarray(h) + y), np.sqrt(h + hy)),
+            ("device (op) lazy, reduced", lambda: wnp.sum(y * wnp.asarray(h)), np.sum(hy * h)),
+            ("asarray, dtype", lambda: wnp.asarray(x, dtype=np.float32) / 3,
+             hx.astype(np.float32) / 3)]
+
+
+@pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is not installed")
+def test_device_arrays_as_inputs_read_in_place():
+    """With the cupy backend, an object with ``__cuda_array_interface__`` is a lazy
+    input that kernels read where it is: never copied to the host (no ``.get()``)."""
+    x = FakeDeviceArray(np.linspace(-2, 2, 50))
+    y = FakeDeviceArray(np.linspace(0, 5, 50))
+    collect = FakeDevice()
+    with _as_cupy(CupyBackend(lambda: collect)):
+        for _, thunk, _ in _device_cases(x, y):
+            weldish.evaluate(thunk())
+    host = FakeDevice(build(collect.sources, tempfile.mkdtemp(prefix="weldish-cuda-dev-")))
+    backend = CupyBackend(lambda: host)
+    FakeDeviceArray.gets = 0
+    with _as_cupy(backend):
+        for label, thunk, expected in _device_cases(x, y):
+            assert_same(weldish.evaluate(thunk()), expected, context=label,
+                        scale=np.full(np.shape(expected), 1e3) if "reduced" in label else None)
+    assert FakeDeviceArray.gets == 0
+    assert host.launches >= 4
+    assert not backend.failed, backend.failed
+
+
+def test_device_arrays_with_a_host_backend_raise_type_error():
+    """As ``np.asarray(cupy_array)``: no implicit device-to-host copy."""
+    x = FakeDeviceArray(np.arange(4.0))
+    with pytest.raises(TypeError, match="Implicit conversion"):
+        np.asarray(x)   # NumPy's behaviour, which weldish follows on a host backend
+    with weldish.config(backend="interp"):
+        with pytest.raises(TypeError, match=r"\.get\(\)"):
+            wnp.asarray(x)
+        with pytest.raises(TypeError, match=r"\.get\(\)"):
+            wnp.asarray(np.arange(4.0)) + x
+    assert_same(wnp.asarray(x.get()) * 2, np.arange(4.0) * 2)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not backends.BACKENDS["cupy"].available(),
+                    reason=f"no GPU backend: {backends.BACKENDS['cupy'].missing()}")
+def test_cupy_arrays_as_inputs_on_the_gpu():
+    import cupy
+
+    from weldish.gpu import evaluate_on_device
+    x = cupy.linspace(0, 1, 1000)
+    with weldish.config(backend="cupy"):
+        lazy = wnp.sin(wnp.asarray(x)) * 2 + wnp.asarray(np.ones(1000))
+        np.testing.assert_allclose(np.asarray(lazy), np.sin(x.get()) * 2 + 1, rtol=1e-14)
+        on_device = evaluate_on_device(wnp.cumsum(wnp.asarray(x) + x))
+        assert isinstance(on_device, cupy.ndarray)
+        np.testing.assert_allclose(on_device.get(), np.cumsum(x.get() * 2), rtol=1e-12)
+    host = "llvm" if "llvm" in backends.available() else "interp"
+    with weldish.config(backend=host), pytest.raises(TypeError):
+        wnp.asarray(x)

@@ -25,6 +25,9 @@ def asarray(a, dtype=None, order=None, *, device=None, copy=None, like=None):
                 raise ValueError("Unable to avoid copy while creating an array as requested.")
             return LazyArray(build.astype(a.node, dtype))
         return LazyArray(a.node) if copy else a
+    if hasattr(a, "__cuda_array_interface__"):   # a device array: see weldish.gpu
+        from ..gpu import device_input
+        return asarray(LazyArray(device_input(a)), dtype=dtype, copy=copy)
     arr = np.asarray(a, dtype=dtype, copy=copy)
     if arr.dtype.kind not in "biufc" or type(arr) is not np.ndarray:
         raise Unsupported(f"dtype {arr.dtype}")
