@@ -29,6 +29,9 @@ def explain(*arrays, names=None, show: bool = True, out=None) -> str:
         kernels = backend.plan(optimized)
         plan = [f"== kernels ({backend.name}): one loop each, boundaries and why",
                 format_plan(kernels, backend.notes(kernels))]
+        copies = backend.transfers(kernels) if hasattr(backend, "transfers") else []
+        if copies:   # a GPU backend's steps run on the host
+            plan += ["== host<->device copies around steps run on the host", *copies]
     from . import split
     stages = split.explain(nodes)   # annotated calls: stages and pipeline breaks
     if stages is not None:

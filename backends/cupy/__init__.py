@@ -16,6 +16,8 @@ import importlib.util
 import threading
 import warnings
 
+import numpy as np
+
 from ...ir.interpret import as_array, evaluate_node
 from ...ir.ops import OPS, Op
 from ...ir.passes import COMPILED
@@ -74,6 +76,43 @@ class CupyBackend:
         return {k.output: f"did not compile ({self.failed[k.signature()]}); runs on the "
                 "host" for k in plan.kernels() if k.signature() in self.failed}
 
+    def transfers(self, plan) -> list:
+        """For ``explain``: the copies around each step run on the host (an annotated
+        call, or an op with no device version): its operands computed on the device
+        copied to the host, and its value copied back for the device steps reading it.
+        From the plan alone (nothing runs); bytes of whole values."""
+        from ...ir.node import toposort
+        from ...ir.printer import node_label
+        ids = {n: i for i, n in enumerate(toposort(plan.roots))}
+        device, readers = set(), {}
+        for k, step in enumerate(plan.steps):
+            srcs = step.reads if isinstance(step, Kernel) else step.src
+            for s in dict.fromkeys(srcs):
+                readers.setdefault(s, []).append(k)
+            if isinstance(step, Kernel):
+                device.update(step.outputs)
+            elif step.op not in (Op.INPUT, Op.CONST, Op.CALL) and not host_step_needed(step) \
+                    and any(s in device for s in step.src):   # else it runs on the host
+                device.add(step)
+        lines = []
+        for k, step in enumerate(plan.steps):
+            if isinstance(step, Kernel) or step.op in (Op.INPUT, Op.CONST) or \
+                    step in device:
+                continue
+            down = [s for s in dict.fromkeys(step.src) if s in device]
+            up = [j for j in readers.get(step, ()) if _on_device(plan.steps[j], device)]
+            if not down and not up:
+                continue
+            what = "an annotated call" if step.op is Op.CALL else "no device version"
+            lines.append(
+                f"step {k}: %{ids[step]} = {node_label(step)} on the host ({what}): "
+                f"device->host {sum(_nbytes(s) for s in down)} bytes ("
+                + (", ".join(f"%{ids[s]}" for s in down) or "nothing") + "); "
+                f"host->device {_nbytes(step) if up else 0} bytes ("
+                + (f"%{ids[step]} for " + ", ".join(_step_name(plan.steps[j], j) for j in up)
+                   if up else "nothing") + ")")
+        return lines
+
     def functions(self, kernel, ndim, classes, reduced, signature=None):
         key = (signature or kernel.signature(), ndim, classes, reduced)
         found = self._functions.get(key)
@@ -95,6 +134,18 @@ class CupyBackend:
 
     def run(self, roots, memo, num_threads: int = 1):
         return self.execute(self.prepare(roots), memo, num_threads)
+
+
+def _nbytes(node) -> int:
+    return int(np.prod(node.shape, dtype=np.int64)) * np.dtype(node.dtype).itemsize
+
+
+def _on_device(step, device) -> bool:
+    return isinstance(step, Kernel) or step in device
+
+
+def _step_name(step, k) -> str:
+    return f"kernel {k}" if isinstance(step, Kernel) else f"step {k}"
 
 
 def _probe() -> str | None:

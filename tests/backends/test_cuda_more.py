@@ -5,6 +5,7 @@ functions among them, compile with nvcc and NVRTC in ``test_cuda.py``.)"""
 from __future__ import annotations
 
 import contextlib
+import re
 import shutil
 import tempfile
 
@@ -239,3 +240,50 @@ def test_cupy_arrays_as_inputs_on_the_gpu():
     host = "llvm" if "llvm" in backends.available() else "interp"
     with weldish.config(backend=host), pytest.raises(TypeError):
         wnp.asarray(x)
+
+
+# --- explain: copies around steps run on the host ------------------------------------------
+def _annotated():
+    from weldish.annotate import ArraySplit
+
+    @weldish.annotate(ArraySplit(), ArraySplit(), returns=ArraySplit())
+    def black_box(a, b):
+        return np.sqrt(np.abs(a)) + b
+    return black_box
+
+
+def test_explain_shows_copies_around_an_annotated_call():
+    """An annotated call has no GPU version: on the cupy backend it runs on the host,
+    its operand computed by a kernel copied down and its result copied up for the next
+    kernel; ``explain`` says so with the bytes (from the plan: nothing runs)."""
+    black_box = _annotated()
+    x, h = np.linspace(-1, 1, 1000), np.ones(1000)
+    device = HostDevice()
+    with _as_cupy(CupyBackend(lambda: device)):
+        y = black_box(wnp.asarray(x) * 2 + 1, h) * 3 - 1
+        text = weldish.explain(y, show=False)
+    assert device.launches == 0
+    section = text.split("== host<->device copies around steps run on the host\n")[1]
+    line = section.splitlines()[0]
+    assert re.fullmatch(r"step \d+: %\d+ = call .*black_box.* on the host \(an annotated "
+                        r"call\): device->host 8000 bytes \(%\d+\); host->device 8000 "
+                        r"bytes \(%\d+ for kernel \d+\)", line), line
+    with weldish.config(backend="interp"):
+        assert "host<->device" not in weldish.explain(y, show=False)
+
+
+@pytest.mark.skipif(shutil.which("g++") is None, reason="g++ is not installed")
+def test_annotated_call_between_kernels_on_the_host_shim():
+    """The same graph evaluated (split stages, kernels on the host shim)."""
+    black_box = _annotated()
+    x, h = np.linspace(-1, 1, 1000), np.ones(1000)
+    expected = (np.sqrt(np.abs(x * 2 + 1)) + h) * 3 - 1
+    collect = FakeDevice()
+    with _as_cupy(CupyBackend(lambda: collect)):
+        weldish.evaluate(black_box(wnp.asarray(x) * 2 + 1, h) * 3 - 1)
+    host = FakeDevice(build(collect.sources, tempfile.mkdtemp(prefix="weldish-cuda-call-")))
+    backend = CupyBackend(lambda: host)
+    with _as_cupy(backend):
+        got = weldish.evaluate(black_box(wnp.asarray(x) * 2 + 1, h) * 3 - 1)
+    assert_same(got, expected)
+    assert host.launches >= 2 and not backend.failed
