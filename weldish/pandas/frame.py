@@ -210,6 +210,12 @@ class DataFrame:
     def __array__(self, dtype=None, copy=None):
         return self.to_pandas().to_numpy(dtype=dtype)
 
+    def map(self, func, na_action=None, **kwargs):
+        """``pandas.DataFrame.map``: elementwise, each numeric column compiled with Numba
+        where it gives pandas' result, else run by pieces (``weldish.pandas.udf``)."""
+        from .udf import map_frame
+        return map_frame(self, func, na_action, kwargs)
+
     def __getattr__(self, name):
         if name.startswith("__") or name in _OWN:
             raise AttributeError(name)

@@ -718,16 +718,19 @@ class Series:
         from .strings import StringMethods
         return StringMethods(self)
 
-    def apply(self, func, convert_dtype=None, args=(), *, by_row="compat", **kwargs):
+    def apply(self, func, args=(), *, by_row="compat", **kwargs):
+        """``pandas.Series.apply``: a Python function compiled with Numba where it gives
+        pandas' result, else run by pieces (``weldish.pandas.udf``)."""
         from .udf import apply_series
         return apply_series(self, func, args, kwargs, "apply", by_row=by_row)
 
-    def map(self, arg, na_action=None, **kwargs):
+    def map(self, func=None, na_action=None, engine=None, **kwargs):
+        """``pandas.Series.map``: functions as in ``apply``; mappings run in pandas."""
         from .udf import apply_series
-        if callable(arg) and na_action is None and not kwargs:
-            return apply_series(self, arg, (), {}, "map")
-        return call_pandas(pd.Series.map, (self, arg, na_action), kwargs,
-                           "pandas.Series.map", "mapping or na_action")
+        if callable(func) and engine is None and not isinstance(func, pd.Series):
+            return apply_series(self, func, (), kwargs, "map", na_action=na_action)
+        return call_pandas(pd.Series.map, (self, func, na_action, engine), kwargs,
+                           "pandas.Series.map", "mapping, engine or arg=")
 
 
 class _SeriesIndexer(PandasIndexer):
