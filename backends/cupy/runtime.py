@@ -87,23 +87,43 @@ class CupyDevice:
 
     def _binary(self, code, nvrtc):
         """A file of ``code`` compiled by NVRTC with ``nvrtc_options`` (CUBIN for this
-        GPU, or PTX where this NVRTC does not know it), kept for the process (CuPy loads
-        it once per device)."""
+        GPU, or PTX where this NVRTC does not know it), named by the SHA-256 of the
+        source, options and NVRTC version in the weldish cache directory's ``cuda/``
+        (``WELDISH_CACHE_DIR``; a temporary one if none is usable): a new process loads
+        it without compiling, as CuPy's own cache would."""
         import hashlib
         import tempfile
-        if getattr(self, "_dir", None) is None:
-            self._dir = tempfile.mkdtemp(prefix="weldish-cuda-")
         cc = int(self.cp.cuda.Device().compute_capability)
         archs = nvrtc.supported_archs()
         output, arch = ("cubin", cc) if cc in archs else \
             ("ptx", max([a for a in archs if a <= cc] or archs[:1]))
         options = nvrtc_options(arch, output)
-        name = hashlib.sha1(repr((code, options)).encode()).hexdigest()[:20]
-        path = os.path.join(self._dir, f"{name}.{output}")
+        key = repr((code, options, nvrtc.version())).encode()
+        path = os.path.join(self._cache_dir(), f"{hashlib.sha256(key).hexdigest()}.{output}")
         if not os.path.exists(path):
-            with open(path, "wb") as f:
-                f.write(nvrtc.compile_program(code, options, output))
+            binary = nvrtc.compile_program(code, options, output)
+            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
+            with os.fdopen(fd, "wb") as f:
+                f.write(binary)
+            os.replace(tmp, path)   # whole or absent, for concurrent processes
         return path
+
+    def _cache_dir(self) -> str:
+        if getattr(self, "_dir", None) is None:
+            import tempfile
+
+            from ..llvm.diskcache import default_dir
+            base = default_dir()
+            try:
+                if base is None:
+                    raise OSError("disk cache off")
+                self._dir = str(base / "cuda")
+                os.makedirs(self._dir, exist_ok=True)
+                if not os.access(self._dir, os.W_OK):
+                    raise OSError("not writable")
+            except OSError:
+                self._dir = tempfile.mkdtemp(prefix="weldish-cuda-")
+        return self._dir
 
     def launch(self, fn, grid, block, args):
         fn((grid,), (block,), tuple(np.int64(a) if isinstance(a, (int, np.integer)) else a

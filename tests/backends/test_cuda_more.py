@@ -287,3 +287,41 @@ def test_annotated_call_between_kernels_on_the_host_shim():
         got = weldish.evaluate(black_box(wnp.asarray(x) * 2 + 1, h) * 3 - 1)
     assert_same(got, expected)
     assert host.launches >= 2 and not backend.failed
+
+
+# --- CupyDevice.compile, with a stand-in for CuPy --------------------------------------------
+def test_cupy_device_compiles_with_nvrtc_and_caches(monkeypatch, tmp_path):
+    """CUBIN for the GPU's sm_XX by NVRTC (no -ftz=true: CuPy's RawModule(code=) would add
+    it), stored in the cache directory and loaded with RawModule(path=); the second
+    compile loads the file. Without a libnvrtc: RawModule(code=) with the options."""
+    import types
+
+    from weldish.backends.cupy import nvrtc
+    if nvrtc.load() is None:
+        pytest.skip("libnvrtc not found (pip install nvidia-cuda-nvrtc-cu12)")
+    monkeypatch.setenv("WELDISH_CACHE_DIR", str(tmp_path))
+    made = []
+
+    class RawModule:
+        def __init__(self, code=None, path=None, options=()):
+            made.append((code, path, options))
+
+        def get_function(self, name):
+            return name
+
+    device = runtime.CupyDevice.__new__(runtime.CupyDevice)
+    device.cp = types.SimpleNamespace(RawModule=RawModule, cuda=types.SimpleNamespace(
+        Device=lambda: types.SimpleNamespace(compute_capability="90")))
+    source = 'extern "C" __global__ void k(float* x) { x[0] = wd_add(x[0], x[1]); }\n'
+    assert device.compile(source, [("k", [])]) == {"k": "k"}
+    path = made[0][1]
+    assert path.startswith(str(tmp_path / "cuda")) and path.endswith(".cubin")
+    with open(path, "rb") as f:
+        assert f.read(4) == b"\x7fELF"
+    stamp = (tmp_path / "cuda" / path.rsplit("/", 1)[1]).stat().st_mtime_ns
+    device.compile(source, [("k", [])])
+    assert made[1][1] == path and (tmp_path / "cuda" / path.rsplit("/", 1)[1]).stat() \
+        .st_mtime_ns == stamp
+    monkeypatch.setattr(nvrtc, "load", lambda: None)
+    device.compile(source, [("k", [])])
+    assert made[2][0].endswith(source) and made[2][2] == runtime.OPTIONS
