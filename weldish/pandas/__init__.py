@@ -43,6 +43,20 @@ def notna(obj):
 isnull, notnull = isna, notna
 
 
+def eval(expr, *args, **kwargs):  # noqa: A001 - pandas' name
+    """``pandas.eval`` run by pandas with the caller's variables (pandas finds them by
+    counting stack frames, which this wrapper would shift); the weldish objects the
+    expression names are given as their pandas values."""
+    from .expr import caller_scope, names_in
+    kwargs = caller_scope(kwargs, 1)
+    used = names_in(expr) if isinstance(expr, str) else set()
+    for scope in ("local_dict", "global_dict"):
+        kwargs[scope] = {k: (_to_pandas_obj(v) if k in used else v)
+                         for k, v in kwargs[scope].items()}
+    return _call_pandas(_pandas.eval, (expr, *args), kwargs, "pandas.eval",
+                        "expressions over objects run in pandas")
+
+
 def _fallback_function(fn, name):
     @_functools.wraps(fn)
     def wrapper(*args, **kwargs):

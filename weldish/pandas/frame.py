@@ -6,6 +6,8 @@ DataFrame, and every method without a lazy version runs in pandas (recorded fall
 """
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pandas as pd
 
@@ -14,8 +16,9 @@ from .. import numpy as wnp
 from ..ir import build
 from ..lazy import LazyArray, Unsupported
 from . import _interop
-from ._common import (call_pandas, fallback_attr, is_number, lazy_dtype, lazy_or_pandas,
-                      MaskedIndex, PandasIndexer, real_index, same_index, to_pandas_obj)
+from ._common import (call_method, call_pandas, fallback_attr, is_number, lazy_dtype,
+                      lazy_or_pandas, MaskedIndex, PandasIndexer, real_index, record_lazy,
+                      same_index, to_pandas_obj)
 from .series import Series, as_lazy
 
 _lazy = lazy_or_pandas("DataFrame")
@@ -338,6 +341,53 @@ class DataFrame:
         for k, v in kwargs.items():
             out[k] = v(out) if callable(v) else v
         return out
+
+    def query(self, expr, *, inplace=False, **kwargs):
+        """A boolean expression of columns and ``@locals``: a lazy filter (see
+        ``weldish.pandas.expr``); anything else in pandas, with the caller's variables."""
+        from .expr import caller_scope, is_mask, translate
+        kwargs = caller_scope(kwargs, 1)
+        t0 = time.perf_counter()
+        try:
+            if inplace or set(kwargs) - {"local_dict", "global_dict"}:
+                raise Unsupported("query arguments")
+            target, mask = translate(self, expr, kwargs["local_dict"])
+            if target is not None or not is_mask(mask):
+                raise Unsupported("not a boolean column expression")
+            out = self[mask]
+            record_lazy("pandas.DataFrame.query", t0)
+            return out
+        except (Unsupported, SyntaxError) as e:
+            reason = f"{type(e).__name__}: {e}"
+        if inplace:   # (passed only when given: pandas warns that it is deprecated)
+            kwargs["inplace"] = True
+        return call_method(self, "DataFrame", "query", (expr,), kwargs, reason)
+
+    def eval(self, expr, *, inplace=False, **kwargs):
+        """An expression of columns (or ``name = expression``, a new frame with that
+        column): lazy (see ``weldish.pandas.expr``); anything else in pandas, with the
+        caller's variables."""
+        from .expr import caller_scope, translate
+        kwargs = caller_scope(kwargs, 1)
+        t0 = time.perf_counter()
+        try:
+            if inplace or set(kwargs) - {"local_dict", "global_dict"}:
+                raise Unsupported("eval arguments")
+            target, value = translate(self, expr, kwargs["local_dict"])
+            if not isinstance(value, Series):
+                raise Unsupported("not a column expression")
+            if target is None:
+                out = value
+            else:
+                out = self.copy()
+                out[target] = value
+            record_lazy("pandas.DataFrame.eval", t0)
+            return out
+        except (Unsupported, SyntaxError) as e:
+            reason = f"{type(e).__name__}: {e}"
+        if inplace:   # (passed only when given: pandas warns that it is deprecated)
+            kwargs["inplace"] = True
+        return call_method(self, "DataFrame", "eval", (expr,), kwargs, reason)
 
     @_lazy
     def drop(self, labels=None, *, axis=0, index=None, columns=None, level=None,

@@ -33,6 +33,7 @@ PIPELINES = {
     "groupby": lambda df: df[df.x > 1].groupby("z")["y"].sum(),
     "whole": lambda df: df[df.x < 6],
     "mask_values": lambda df: (df.x > 3),
+    "query": lambda df: df.query("x > 2 and y < 5")[["x", "y"]],
 }
 
 
@@ -70,6 +71,15 @@ def test_projection_and_predicate_pushed(files):
     want = want[(want.x > 2) & (want.y < 5)]
     assert total == want.y.sum()
     assert len(sel) == len(want)
+
+
+def test_query_pushes_its_filter_into_the_scan(files):
+    low = 2
+    out = wpd.read_parquet(files[0]).query("x > @low & y < 5")
+    text = weldish.explain(out[["x", "y"]], show=False)
+    assert "predicate:  ((x > 2) and (y < 5))" in text, text
+    want = pandas.read_parquet(files[0]).query("x > @low & y < 5")
+    _cmp(out, want)
 
 
 def test_read_parquet_columns_and_csv_projection(files):

@@ -428,3 +428,41 @@ def test_scans_shift_diff_any_all_as_pandas(op):
     SCAN_OPS[op](wpd.Series(SCAN_DTYPES["f64"]))
     SCAN_OPS[op](wpd.Series(SCAN_DTYPES["i64"]))
     assert not weldish.fallbacks.counts, weldish.fallbacks.report()
+
+
+QUERIES = ["a > 1", "a > 1 and b < 2", "a > 1 & b < 2", "(a > 1) | ~c", "not c or a == 3",
+           "1 < a <= 4", "a in [1, 5]", "a not in (2, 3)", "a == [1, 3]", "a != @wanted",
+           "b > @lim * 2", "a * 2 + b > @lim", "-a < -2", "s == 'x'", "s in ['x', 'zz']",
+           "b == b", "a > @lim and s != 'y'", "a in @wanted"]
+EVALS = ["a + b", "a * 2 - b / 4", "z = a + b", "a > @lim", "d = b * @lim", "c & (a > 2)"]
+
+
+def test_query_and_eval_see_the_callers_variables_and_stay_lazy():
+    """query/eval strings: the same rows, values and names as pandas, @locals found in the
+    caller (pandas' own lookup counts stack frames, which crashed through weldish's
+    wrappers); plain expressions stay lazy, anything else runs in pandas."""
+    lim, wanted = 1.5, [1, 3]   # noqa: F841 - read by the expressions through @
+    for data in frames().values():
+        if "c" not in data:
+            continue
+        p, w = pandas.DataFrame(data), wpd.DataFrame(data)
+        weldish.fallbacks.clear()
+        for q in QUERIES:
+            same(w.query(q), p.query(q))
+        for e in EVALS:
+            same(w.eval(e), p.eval(e))
+        assert not [k for k in weldish.fallbacks.counts if "DataFrame" in k], \
+            weldish.fallbacks.report()   # (str comparisons run in pandas, op by op)
+    p = pandas.DataFrame(frames()["mixed"]).rename(columns={"a": "a a"})
+    w = wpd.DataFrame(p)
+    same(w.query("`a a` > @lim"), p.query("`a a` > @lim"))      # runs in pandas
+    same(w.eval("b.abs() + @lim"), p.eval("b.abs() + @lim"))
+    same(wpd.eval("w.b + lim"), pandas.eval("p.b + lim"))
+    for frame in (p, w):
+        with pytest.raises(pandas.errors.UndefinedVariableError):
+            frame.query("b > @nowhere")
+    q, r = p.copy(), w.copy()
+    for frame in (q, r):
+        with pytest.warns(DeprecationWarning):
+            frame.query("b > @lim", inplace=True)
+    same(r, q)
