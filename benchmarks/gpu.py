@@ -1,4 +1,4 @@
-"""GPU benchmark: Black-Scholes and Haversine at 100M elements, float64.
+"""GPU benchmark: Black-Scholes, Haversine and a running total at 100M elements, float64.
 
     python -m benchmarks.gpu [--n 100000000] [--repeat 5] [--json PATH]
 
@@ -7,8 +7,10 @@ operation), ``cupy.fuse`` (CuPy's own fusion of the same function), and weldish'
 backend (``weldish.gpu.device_function``: traced once, one fused kernel, the
 CuPy inputs bound without a copy). GPU times are medians of ``--repeat`` runs after a
 warm-up (compilation excluded, reported apart), each ended by a device synchronize;
-inputs are on the device already for the three GPU engines. Skips (exit 0, a message)
-without CuPy or a GPU.
+inputs are on the device already for the three GPU engines. The running total
+(``cumsum`` of a fused expression) runs weldish's parallel scan (``backends/cupy/scan.py``);
+``cupy.fuse`` has no scans (reported as failed). Skips (exit 0, a message) without CuPy or
+a GPU.
 """
 from __future__ import annotations
 
@@ -31,7 +33,13 @@ def haversine(xp, lat1, lon1):
     return workloads.haversine(xp, lat1, lon1, 40.6413, -73.7781)
 
 
+def running_total(xp, x):
+    return xp.cumsum(x * 2 + 1)
+
+
 def _inputs(name, n):
+    if name == "running_total":
+        return [numpy.random.default_rng(0).random(n)]
     if name == "black_scholes":
         d = workloads.black_scholes_inputs(n)
         return [d["price"], d["strike"], d["t"], d["vol"]]
@@ -39,7 +47,8 @@ def _inputs(name, n):
     return [d["lat1"], d["lon1"]]
 
 
-WORKLOADS = {"black_scholes": black_scholes, "haversine": haversine}
+WORKLOADS = {"black_scholes": black_scholes, "haversine": haversine,
+             "running_total": running_total}
 
 
 def _timed(fn, args, repeat, sync):
@@ -72,6 +81,7 @@ def main(argv=None) -> int:
         print(f"benchmarks.gpu: skipped ({gpu.missing()})")
         return 0
     import cupy
+
     from weldish.gpu import device_function
 
     sync = cupy.cuda.Device().synchronize
