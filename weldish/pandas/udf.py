@@ -90,12 +90,12 @@ def _compiled_values(x, func, na_action):
         xm, x = xm[~mask], x[~mask]
     else:
         mask = None
-    res, bad = np.empty(len(xm), _OUT[kind]), np.empty(len(xm), np.int64)
+    from .udf_numba import run_loop
+    res = np.empty(len(xm), _OUT[kind])
     with np.errstate(all="ignore"):
-        k = run(xm, res, bad)
+        bad = run_loop(run, xm, res)
     objects = None
-    if k:   # Python's own call on those elements, in order (its exception is pandas')
-        bad = bad[:k]
+    if len(bad):   # Python's own call on those elements, in order (its exception is pandas')
         vals = [func(v) for v in x[bad].astype(object)]
         if all(_fits(v, kind) for v in vals):
             res[bad] = np.array(vals, dtype=_OUT[kind])

@@ -666,21 +666,34 @@ def compile_scalar(func, in_kind: str):
 
 
 def make_loop(jf, in_kind: str):
-    """``run(x, res, bad) -> k``: res[i] = f(x[i]); the k elements where Python may differ
-    are listed in bad[:k] (res there undefined)."""
+    """``run(x, res, start, pos)``: res[i] = f(x[i]) for i from start; an element where
+    Python's answer may differ stops it with an exception, pos[0] naming that element.
+    (A try/except per element in the loop would triple Numba's compile time.)"""
     wrap = {"i": mk_int, "f": mk_float, "b": _bool_in}[in_kind]
 
     @numba.njit(nogil=True)
-    def run(x, res, bad):
-        k = 0
-        for i in range(x.shape[0]):
-            try:
-                res[i] = out(jf(wrap(x[i])))
-            except Exception:  # noqa: BLE001 - Diverge: Python runs this element
-                bad[k] = i
-                k += 1
-        return k
+    def run(x, res, start, pos):
+        for i in range(start, x.shape[0]):
+            pos[0] = i
+            res[i] = out(jf(wrap(x[i])))
     return run
+
+
+def run_loop(run, x, res, most=256):
+    """Runs the compiled loop over x into res; the indexes (in order) of the elements
+    Python must run: those where it stopped, and all the rest after ``most`` stops."""
+    bad, start, pos = [], 0, np.zeros(1, np.int64)
+    while start < len(x):
+        try:
+            run(x, res, start, pos)
+            break
+        except Exception:  # noqa: BLE001 - Diverge, or any error: Python decides
+            bad.append(int(pos[0]))
+            start = bad[-1] + 1
+            if len(bad) >= most:
+                bad.extend(range(start, len(x)))
+                break
+    return np.array(bad, dtype=np.int64)
 
 
 @numba.njit
