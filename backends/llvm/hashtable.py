@@ -15,9 +15,9 @@ stops and says where; the table is grown (its keys re-inserted in code order, so
 stay) and the call resumes there. Memory is NumPy's throughout.
 
 ``factorize``: each row chunk numbers its keys by first appearance in a table of its own
-(on threads), then the chunks' distinct keys are inserted in chunk order into one table,
-which numbers them by first appearance overall; each chunk's codes are mapped to those
-(sorted numbering: to each key's rank), on threads. ``hash_join``: the right keys
+(on threads), then the other chunks' distinct keys are inserted in chunk order into the
+first chunk's table, which so numbers them by first appearance overall; each chunk's codes
+are mapped to those (sorted numbering: to each key's rank), on threads. ``hash_join``: the right keys
 factorized so (their table is the build), their rows bucketed by code (CSR), then the left
 rows probe it by chunks on threads: a count pass, then each chunk fills its part of the
 output from its offset, so the order is merge's whatever the threads.
@@ -32,8 +32,10 @@ from pathlib import Path
 import numpy as np
 
 _MIX = 0x9E3779B97F4A7C15   # Fibonacci hashing: multiply, keep the top bits
+_MIX2 = 0xBF58476D1CE4E5B9   # (splitmix64's second multiplier)
 _MIN_BITS = 10
 _AHEAD = 16   # rows between a slot's prefetch and its probe
+_PARALLEL_KEYS = 1 << 16   # distinct keys from which their ranks are looked up on threads
 _ALL = np.empty(0, np.uint8)   # "every row is valid"
 
 
@@ -112,10 +114,13 @@ class _Emitter:
         return b.sub(self.c(64), bits), b.sub(b.shl(self.c(1), bits), self.c(1))
 
     def home(self, key, shift):
-        """``key``'s first slot."""
+        """``key``'s first slot: the top bits of the key mixed (two rounds of xor-shift
+        and multiply: keys in an arithmetic progression, or apart only in their high
+        bits, spread over the table as random ones do)."""
         b = self.b
-        folded = b.xor(key, b.lshr(key, self.c(32)))   # high bits count too (key << 40)
-        return b.lshr(b.mul(folded, self.c(_MIX)), shift)
+        x = b.mul(b.xor(key, b.lshr(key, self.c(32))), self.c(_MIX))
+        x = b.mul(b.xor(x, b.lshr(x, self.c(29))), self.c(_MIX2))
+        return b.lshr(x, shift)
 
     def prefetch(self, keys, i, tab, shift):
         """Ask for the slot of the key ``_AHEAD`` rows on (the last row's near the end):
@@ -399,6 +404,15 @@ class Table:
                 return
             self._grow(fn)
 
+    def find(self, fn, keys, codes, lo, hi):
+        """codes[lo:hi] = the codes of keys[lo:hi], all in the table already (so it is
+        only read: calls on other rows may run at the same time)."""
+        params = array.array("q", [self.bits, self.count, hi, 0])
+        _call(fn, lo, hi, params, [_addr(keys), 0, _addr(codes), _addr(self.slots),
+                                   _addr(self.uniques)])
+        if params[1] != self.count or params[2] != hi:
+            raise AssertionError("a key looked up was not in the table")
+
     def _grow(self, fn):
         old, count = self.uniques, self.count
         self.__init__(self.bits + 1)
@@ -407,11 +421,6 @@ class Table:
 
     def keys(self):
         return self.uniques[:self.count]
-
-
-def _bits_for(count):
-    """The smallest table holding ``count`` keys."""
-    return max(_MIN_BITS, (max(count, 1) - 1).bit_length() + 1)
 
 
 def _factorize(keys, valid, sort, chunks):
@@ -427,23 +436,24 @@ def _factorize(keys, valid, sort, chunks):
         table.insert(fn, keys, valid, codes, lo, hi)
         return table
     tables = _on_threads([lambda lo=lo, hi=hi: number(lo, hi) for lo, hi in chunks])
-    if len(tables) == 1:
-        table, mappings = tables[0], [None]
-    else:   # the chunks' keys in chunk order: numbered by first appearance overall
-        table = Table(_bits_for(sum(t.count for t in tables)))
-        mappings = []
-        for t in tables:
-            mapping = np.empty(t.count, np.int64)
-            table.insert(fn, t.keys(), _ALL, mapping, 0, t.count)
-            mappings.append(mapping)
-        mappings[0] = None   # the first chunk's codes are the first ones already
+    # the first chunk's codes are the first ones overall already: its table goes on with
+    # the other chunks' keys, in chunk order (each chunk's in its first-appearance order)
+    table, mappings = tables[0], [None]
+    for t in tables[1:]:
+        mapping = np.empty(t.count, np.int64)
+        table.insert(fn, t.keys(), _ALL, mapping, 0, t.count)
+        mappings.append(mapping)
     uniques = table.keys()
-    if sort:
-        order = np.argsort(uniques, kind="stable")
-        rank = np.empty(len(order), np.int64)
-        rank[order] = np.arange(len(order), dtype=np.int64)
+    if sort:   # each code's rank: the sorted keys' codes, looked up in the table
+        uniques = np.sort(uniques)   # (distinct keys; a sort is quicker than an argsort)
+        found = np.empty(table.count, np.int64)
+        k = len(chunks) if table.count >= _PARALLEL_KEYS else 1
+        parts = [(table.count * i // k, table.count * (i + 1) // k) for i in range(k)]
+        _on_threads([lambda lo=lo, hi=hi: table.find(fn, uniques, found, lo, hi)
+                     for lo, hi in parts])
+        rank = np.empty(table.count, np.int64)
+        rank[found] = np.arange(table.count, dtype=np.int64)
         mappings = [rank if m is None else rank[m] for m in mappings]
-        uniques = uniques[order]
     else:
         uniques = uniques.copy()
     if table.count:
