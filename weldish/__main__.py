@@ -106,7 +106,7 @@ def run_script(argv) -> int:
         _time_evaluations()
         atexit.register(lambda: print(report(), file=sys.stderr))
     install_import_hook()
-    runpy.run_path(path, run_name="__main__")
+    runpy.run_path(os.path.abspath(path), run_name="__main__")  # as python does
     return 0
 
 

@@ -7,8 +7,11 @@ the real function runs, so the user gets NumPy's own result or NumPy's own excep
 """
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import time
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -106,7 +109,7 @@ def call(fn, args, kwargs, name: str | None = None, reason: str = "not lazy in w
     name = name or _qualname(fn)
     t0 = time.perf_counter()
     cargs, ckwargs = concrete(args, kwargs)
-    result = fn(*cargs, **ckwargs)
+    result = as_caller(fn, *cargs, **ckwargs)
     LOG.record(name, reason, time.perf_counter() - t0)
     return wrap_result(result, name)
 
@@ -116,3 +119,45 @@ def _qualname(fn) -> str:
     mod = "numpy" if mod.startswith("numpy") and not mod.startswith(("numpy.linalg",
           "numpy.fft", "numpy.random")) else mod
     return f"{mod}.{getattr(fn, '__name__', repr(fn))}"
+
+
+
+def as_caller(fn, *args, **kwargs):
+    """``fn(*args, **kwargs)`` with the warnings it raises issued again at the user's line
+    (the first frame outside weldish, NumPy and pandas), where the library would have
+    pointed them without weldish in between, so Python's filters treat them as they would
+    have (a DeprecationWarning is shown for ``__main__`` code, once per line...). Off the
+    main thread (``catch_warnings`` is process-wide) warnings pass as raised."""
+    if threading.current_thread() is not threading.main_thread():
+        return fn(*args, **kwargs)
+    caught = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            return fn(*args, **kwargs)
+    finally:
+        if caught:
+            _issue_at_caller(caught)
+
+
+def _library_roots() -> tuple:
+    return tuple(os.path.dirname(m.__file__) + os.sep
+                 for m in map(sys.modules.get, ("weldish", "ir", "backends", "numpy",
+                                                "pandas"))
+                 if m is not None and getattr(m, "__file__", None))
+
+
+def _issue_at_caller(caught):
+    roots = _library_roots()
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(roots):
+        frame = frame.f_back
+    for w in caught:
+        if frame is None:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+            continue
+        g = frame.f_globals
+        warnings.warn_explicit(w.message, w.category, frame.f_code.co_filename,
+                               frame.f_lineno, module=g.get("__name__"),
+                               registry=g.setdefault("__warningregistry__", {}),
+                               module_globals=g)

@@ -92,7 +92,8 @@ def wrap(x):
 def call_pandas(fn, args, kwargs, name: str, reason: str):
     """Run the real pandas ``fn`` on pandas values (recorded fallback), wrap the result."""
     t0 = time.perf_counter()
-    result = fn(*to_pandas_obj(tuple(args)), **to_pandas_obj(dict(kwargs)))
+    result = fallback.as_caller(fn, *to_pandas_obj(tuple(args)),
+                                **to_pandas_obj(dict(kwargs)))
     fallback.LOG.record(name, reason, time.perf_counter() - t0)
     return wrap(result)
 
@@ -152,7 +153,8 @@ def call_method(obj, kind: str, name: str, args, kwargs, reason: str):
     t0 = time.perf_counter()
     inplace = bool(kwargs.get("inplace"))
     pobj = obj.to_pandas().copy() if inplace else obj.to_pandas()
-    result = getattr(pobj, name)(*to_pandas_obj(tuple(args)), **to_pandas_obj(dict(kwargs)))
+    result = fallback.as_caller(getattr(pobj, name), *to_pandas_obj(tuple(args)),
+                                **to_pandas_obj(dict(kwargs)))
     fallback.LOG.record(f"pandas.{kind}.{name}", reason, time.perf_counter() - t0)
     if inplace:
         obj._set_from_pandas(pobj)

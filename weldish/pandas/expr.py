@@ -2,7 +2,7 @@
 
 A string made of column names, ``@local`` variables, literals, comparisons (chained too),
 ``and``/``or``/``not`` (and ``&``/``|``/``~``, which pandas' parser gives the precedence of
-``and``/``or``), ``+ - * /``, unary minus and ``in``/``not in`` a list becomes the same
+``and``/``or``), ``+ - * / // % **``, unary minus and ``in``/``not in`` a list becomes the same
 operations on the frame's weldish Series, so it stays lazy (and a filter on a Parquet scan
 is pushed into the scan). Anything else runs in pandas, given the caller's variables:
 pandas looks ``@x`` up by counting stack frames, which a wrapper would shift.
@@ -19,7 +19,8 @@ from ..lazy import Unsupported
 
 _LOCAL = "_weldish_local_"
 _BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-           ast.Div: operator.truediv, ast.BitAnd: operator.and_, ast.BitOr: operator.or_}
+           ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv,
+           ast.Mod: operator.mod, ast.Pow: operator.pow}   # (& and | became and/or)
 _COMPARE = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt,
             ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge}
 

@@ -434,7 +434,8 @@ QUERIES = ["a > 1", "a > 1 and b < 2", "a > 1 & b < 2", "(a > 1) | ~c", "not c o
            "1 < a <= 4", "a in [1, 5]", "a not in (2, 3)", "a == [1, 3]", "a != @wanted",
            "b > @lim * 2", "a * 2 + b > @lim", "-a < -2", "s == 'x'", "s in ['x', 'zz']",
            "b == b", "a > @lim and s != 'y'", "a in @wanted"]
-EVALS = ["a + b", "a * 2 - b / 4", "z = a + b", "a > @lim", "d = b * @lim", "c & (a > 2)"]
+EVALS = ["a + b", "a * 2 - b / 4", "z = a + b", "a > @lim", "d = b * @lim", "c & (a > 2)",
+         "a % 2 == 0", "a // 2 + b ** 2", "-a % 3"]
 
 
 def test_query_and_eval_see_the_callers_variables_and_stay_lazy():
@@ -466,3 +467,10 @@ def test_query_and_eval_see_the_callers_variables_and_stay_lazy():
         with pytest.warns(DeprecationWarning):
             frame.query("b > @lim", inplace=True)
     same(r, q)
+
+
+def test_fallback_warnings_name_the_callers_line():
+    w = wpd.DataFrame(frames()["mixed"])
+    with pytest.warns(DeprecationWarning, match="inplace") as caught:
+        w.sort_values("a", inplace=True)
+    assert [r.filename for r in caught] == [__file__]
