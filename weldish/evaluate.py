@@ -84,6 +84,9 @@ def run_program(prepared: Prepared, arrays) -> list[np.ndarray]:
     return values
 
 
+_QUIET_FP = frozenset(("ignore", "warn"))  # (compiled kernels do not warn: a known gap)
+
+
 def run_nodes(nodes: list[Node], scheduler=None, backend=None) -> list[np.ndarray]:
     """Fresh values of ``nodes`` (distinct nodes): one optimized pass, shared work once.
     ``scheduler``: where split stages run (None: ``config(scheduler=...)``)."""
@@ -99,6 +102,8 @@ def run_nodes(nodes: list[Node], scheduler=None, backend=None) -> list[np.ndarra
         if split.has_calls(nodes):
             return split.run(nodes, _client(scheduler))
     # ---
+    if backend != "cupy" and not _QUIET_FP.issuperset(np.geterr().values()):
+        backend = "interp"  # np.errstate(...='raise'/'call'/...): NumPy's own loops do it
     prepared, inputs = program_for(nodes, backend)
     # an input's argument is (("buffer", buffer),)
     return run_program(prepared, [n.arg[0][1].data for n in inputs])

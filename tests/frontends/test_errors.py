@@ -325,3 +325,29 @@ def test_all_nan_warns_and_gives_nan(name, fn):
         got = numpy.asarray(fn(wnp, lz(wnp, src)))
     assert got.dtype == numpy.asarray(expected).dtype
     npt.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("mode", ["raise", "call"])
+def test_errstate_that_traps_floating_point_errors_is_numpys(mode):
+    """np.errstate(divide='raise') (or 'call'): NumPy raises FloatingPointError (or calls
+    the handler); compiled kernels do not trap, so such an evaluation runs on NumPy's own
+    loops (the interp backend), with NumPy's exception and message."""
+    seen = []
+    kw = {"divide": mode, "call": lambda kind, flag: seen.append(kind)} if mode == "call" \
+        else {"divide": mode}
+    data = numpy.array([0.0, 1.0, 2.0])
+    for xp in (numpy, wnp):
+        with numpy.errstate(**{k: v for k, v in kw.items() if k != "call"}):
+            old = numpy.seterrcall(kw.get("call"))
+            try:
+                if mode == "raise":
+                    with pytest.raises(FloatingPointError, match="divide by zero"):
+                        numpy.asarray(xp.log(lz(xp, data)) * 2)
+                else:
+                    numpy.asarray(xp.log(lz(xp, data)) * 2)
+            finally:
+                numpy.seterrcall(old)
+    if mode == "call":
+        assert len(seen) == 2 and seen[0] == seen[1], seen
+    with numpy.errstate(divide="ignore"):   # compiled again
+        npt.assert_array_equal(numpy.asarray(wnp.log(lz(wnp, data))), numpy.log(data))
