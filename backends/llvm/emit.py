@@ -341,7 +341,7 @@ def emit(kernel, name: str, ndim: int, classes: tuple, reduced: tuple) -> str:
 
     if kernel.compact is not None:
         cursor = builder.alloca(I64, name="cursor")   # promoted to a register at O3
-        builder.store(builder.load(base[nops - 1], typ=I64), cursor)
+        builder.store(builder.load(base[first_gathered - 1], typ=I64), cursor)
         mask_k = kernel.inputs.index(kernel.compact.src[1])
         out_k = len(kernel.inputs) + kernel.outputs.index(kernel.compact)
         out_size = ir.Constant(I64, kernel.compact.dtype.itemsize)

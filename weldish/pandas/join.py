@@ -157,12 +157,16 @@ def _gather(s: Series, idx: np.ndarray | None, missing: bool, index, name) -> Se
         arr = s._pd.array.take(idx, allow_fill=True)
         return Series._from_pandas(pd.Series(arr, index=index, name=name))
     x = s._lazy
+    # the row numbers as a lazy input (join_indices' are in bounds: not checked again
+    # here), so the gather is a load in the loop of whatever reads the column, with the
+    # missing rows' fill: one pass reading ``x`` and ``idx``, nothing materialized
+    rows = wnp.asarray(idx)
     if not missing:
-        return Series._from_lazy(x[idx], index, name)
+        return Series._from_lazy(x[rows], index, name)
     if x.dtype.kind == "b":
         raise Unsupported("boolean column with unmatched rows (object in pandas)")
-    valid = idx >= 0
-    taken = x[np.where(valid, idx, 0)] if len(x) else wnp.zeros(len(idx), x.dtype)
+    valid = rows >= 0
+    taken = x[wnp.where(valid, rows, 0)] if len(x) else wnp.zeros(len(idx), x.dtype)
     return Series._from_lazy(wnp.where(valid, taken, np.nan), index, name)
 
 
