@@ -6,12 +6,12 @@ import tempfile
 
 import numpy as np
 import pytest
+from weldish.ir.ops import Op
+from weldish.ir.passes import COMPILED, optimize
 
 import weldish
 import weldish.numpy as wnp
 from weldish import backends
-from weldish.ir.ops import Op
-from weldish.ir.passes import COMPILED, optimize
 from weldish.relational import segment_reduce
 from weldish.testing import assert_same, quiet
 
