@@ -40,7 +40,8 @@ from numba.extending import intrinsic, models, overload, register_model, typeof_
 from ..lazy import Unsupported
 
 I64_MIN, I64_MAX = -(1 << 63), (1 << 63) - 1
-EXACT = float(1 << 53)      # ints of this magnitude or less convert to float exactly
+EXACT = 1 << 53   # ints of this magnitude or less convert to float exactly (an int: compared
+#                   with an int64, a float 2**53 would round 2**53 + 1 down to it)
 TINY = 2.2250738585072014e-308   # smallest normal double
 
 
@@ -211,12 +212,11 @@ def _is_bool(t):
 def _kind(a, b):
     """'i': two ints (a PyInt among them: bool with bool stays Numba's, and is refused);
     'f': a PyFloat with a PyFloat/PyInt/bool; None: not ours."""
-    if a == py_int or b == py_int:
-        if all(t == py_int or _is_bool(t) for t in (a, b)):
-            return "i"
-    if a == py_float or b == py_float:
-        if all(t in (py_int, py_float) or _is_bool(t) for t in (a, b)):
-            return "f"
+    if (a == py_int or b == py_int) and all(t == py_int or _is_bool(t) for t in (a, b)):
+        return "i"
+    if (a == py_float or b == py_float) and \
+            all(t in (py_int, py_float) or _is_bool(t) for t in (a, b)):
+        return "f"
     return None
 
 
@@ -273,9 +273,9 @@ def _int_pow(x, y):
 def _float_pow(x, y):
     if y == 0.0:
         return 1.0
-    if x != x:
+    if math.isnan(x):
         return x
-    if y != y:
+    if math.isnan(y):
         return 1.0 if x == 1.0 else y
     if not (math.isfinite(x) and math.isfinite(y)):
         raise Diverge("pow of non-finite")
@@ -495,8 +495,7 @@ _round_even_jit = numba.njit(_round_even)
 
 @overload(round)
 def _round(a, ndigits=None):
-    if not (ndigits is None or isinstance(ndigits, types.NoneType)
-            or isinstance(ndigits, types.Omitted)):
+    if not (ndigits is None or isinstance(ndigits, (types.NoneType, types.Omitted))):
         return None
     if a == py_int:
         return lambda a, ndigits=None: a
@@ -540,7 +539,7 @@ def _math1(name, fn):
 
     def kernel(x):
         r = cf(x) if cf is not None else math.sqrt(x)
-        if (r != r and x == x) or (math.isinf(r) and math.isfinite(x)):
+        if (math.isnan(r) and not math.isnan(x)) or (math.isinf(r) and math.isfinite(x)):
             raise Diverge("math domain or range error")
         return r
     k = numba.njit(kernel)

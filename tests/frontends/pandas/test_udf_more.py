@@ -161,8 +161,8 @@ def test_dataframe_map():
     _common.COMPILED.clear()
     for f in (UDFS["arith"], UDFS["bool"], UDFS["zerodiv"], UDFS["str"]):
         for na in (None, "ignore"):
-            want, want_err = outcome(lambda: pdf.map(f, na_action=na))
-            got, got_err = outcome(lambda: wdf.map(f, na_action=na).to_pandas())
+            want, want_err = outcome(lambda f=f, na=na: pdf.map(f, na_action=na))
+            got, got_err = outcome(lambda f=f, na=na: wdf.map(f, na_action=na).to_pandas())
             assert got_err == want_err
             if want_err is None:
                 pdt.assert_frame_equal(got, want)
@@ -174,3 +174,44 @@ def test_dataframe_map():
     pdt.assert_frame_equal(wpd.DataFrame(mixed).map(lambda v: v, na_action="ignore")
                            .to_pandas(), pandas.DataFrame(mixed).map(lambda v: v,
                                                                      na_action="ignore"))
+
+
+EDGE_INTS = [0, 1, -1, 3, -7, 2 ** 31, 2 ** 53 + 1, -(2 ** 53) - 1, 3037000500, 2 ** 62,
+             2 ** 63 - 1, -(2 ** 63)]
+EDGE_FLOATS = [0.0, -0.0, 0.5, -2.5, 1.5, 1e-320, 1e300, -1e300, math.inf, -math.inf,
+               math.nan, 2.0 ** 53, 2.0 ** 63, 710.0]
+OPS = [lambda x: x * x + 1, lambda x: x / 3 - 3 / x, lambda x: x // -3 + x % 3,
+       lambda x: x ** 3 - 2 ** x, lambda x: x < 9007199254740993 and x != 2.0 ** 53,
+       lambda x: -abs(x) // 0.3 + x % -0.7, lambda x: int(x) + round(x) + math.floor(x),
+       lambda x: math.exp(x) + math.log(x) + math.sin(x), lambda x: x ** 0.5 + x ** -1.5,
+       lambda x: min(x, K) - max(x, K) if x else -x]
+
+
+def test_compiled_elements_equal_python():
+    """Element by element, each compiled value is Python's own (type, value, sign of
+    zero, NaN); the elements the loop hands back are the ones Python must run. (Not the
+    sign bit of a NaN: nan + nan keeps either operand's, as the C compiler ordered it.)"""
+    from weldish.lazy import Unsupported
+    from weldish.pandas import udf_numba
+    compiled = 0
+    for f in OPS:
+        for kind, values in (("i", EDGE_INTS), ("f", EDGE_FLOATS)):
+            try:
+                run, out = udf._compiled(f, kind)     # cached: compiled once per session
+            except Unsupported:
+                continue
+            compiled += 1
+            x = np.array(values, dtype=np.int64 if kind == "i" else np.float64)
+            res = np.empty(len(x), udf._OUT[out])
+            with np.errstate(all="ignore"):
+                bad = set(udf_numba.run_loop(run, x, res).tolist())
+            for i, v in enumerate(values):
+                if i in bad:
+                    continue
+                want, got = f(v), res[i].item()
+                assert type(got) is type(want), (f, v)
+                nan = type(want) is float and math.isnan(want)
+                assert got == want or (nan and math.isnan(got)), (f, v, got, want)
+                if type(want) is float and not nan:
+                    assert math.copysign(1, got) == math.copysign(1, want)
+    assert compiled >= 16
