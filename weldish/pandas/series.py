@@ -229,6 +229,9 @@ class Series:
             # pandas treats a NumPy scalar as the Python number it holds (a sweep of 8
             # dtypes x 8 scalars x 9 operators: same values and dtypes), not as NumPy's
             # typed scalar: s_float32 - np.float64(1) stays float32
+            if type(other) is np.float64 and self._lazy is not None and \
+                    self._lazy.dtype == np.float64:
+                return _data_scalar(other), self._name
             return other.item(), self._name
         if isinstance(other, np.generic):
             raise Unsupported("NumPy scalar operand")
@@ -451,6 +454,8 @@ class Series:
             return np.nan
         if x.dtype == np.float64 and type(other) in (int, float):
             return other
+        if x.dtype == np.float64 and type(other) is np.float64:   # s.fillna(s.mean())
+            return _data_scalar(other)
         if x.dtype == np.int64 and type(other) is int and -2**63 <= other < 2**63:
             return other
         raise Unsupported(f"fill value {other!r} for dtype {x.dtype}")
@@ -764,6 +769,14 @@ _OPERATOR_UFUNCS = {np.add: "add", np.subtract: "sub", np.multiply: "mul",
 _FLIPPED = {"eq": "eq", "ne": "ne", "lt": "gt", "le": "ge", "gt": "lt", "ge": "le"}
 _ARITH = {np.add, np.subtract, np.multiply, np.divide, np.floor_divide, np.remainder,
           np.power}
+
+
+def _data_scalar(v: np.float64) -> LazyArray:
+    """A NumPy float64 scalar operand of a float64 column (the same dtypes as the Python
+    float pandas takes it for) as a 0-d input: a value computed from the data
+    (``df - df.mean()``, ``s.fillna(s.mean())``) is then a kernel argument, not a constant
+    compiled into the kernel, so new data does not compile the kernel again."""
+    return wnp.asarray(np.array(v))
 
 
 def _plain_int_op(ufunc, dtype, y, reflected) -> bool:
