@@ -25,16 +25,21 @@ output from its offset, so the order is merge's whatever the threads.
 from __future__ import annotations
 
 import array
+import ctypes
 import hashlib
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
+from . import runtime
+from .runtime import HEADER
+
 _MIX = 0x9E3779B97F4A7C15   # Fibonacci hashing: multiply, keep the top bits
 _MIX2 = 0xBF58476D1CE4E5B9   # (splitmix64's second multiplier)
 _MIN_BITS = 10
 _AHEAD = 16   # rows between a slot's prefetch and its probe
+_SORT_BY_LOOKUP = 1 << 12   # distinct keys from which ranks come from a sort and lookups
 _PARALLEL_KEYS = 1 << 16   # distinct keys from which their ranks are looked up on threads
 _ALL = np.empty(0, np.uint8)   # "every row is valid"
 
@@ -340,13 +345,16 @@ _IR = {"factorize": _ir_factorize, "remap": _ir_remap, "buckets": _ir_buckets,
 # --- compiled kernels -----------------------------------------------------------------------
 _compiled: dict = {}   # kind -> callable, for the engine in ``_compiled["jit"]``
 _source: list = []
+_backend: list = []
 
 
 def _kernel(kind):
     """The compiled kernel ``kind``, from the LLVM backend's engine (its disk cache): keyed
     by this file's text too, so an edited emitter never serves stale code."""
-    from .. import BACKENDS
-    jit = BACKENDS["llvm"].jit
+    if not _backend:
+        from .. import BACKENDS
+        _backend.append(BACKENDS["llvm"])
+    jit = _backend[0].jit
     if _compiled.get("jit") is not jit:   # first use, or the backend was reset
         _compiled.clear()
         _compiled["jit"] = jit
@@ -358,8 +366,19 @@ def _kernel(kind):
     return fn
 
 
-def _addr(a):
+def _addr_from_object(a):
+    """An array's data pointer, read from the object (where the runtime's kernel entry
+    reads it: this NumPy keeps it there): 8x quicker than ``__array_interface__``."""
+    return _read_pointer(id(a) + HEADER).value
+
+
+def _addr_from_interface(a):
     return a.__array_interface__["data"][0]
+
+
+_read_pointer = ctypes.c_void_p.from_address
+_addr = _addr_from_object if runtime._objects is runtime._objects_direct else \
+    _addr_from_interface
 
 
 def _call(fn, lo, hi, params, data):
@@ -373,8 +392,7 @@ def _on_threads(tasks):
     """[task() for task in tasks], on the runtime's pool when there are several."""
     if len(tasks) <= 1:
         return [t() for t in tasks]
-    from .runtime import pool
-    workers = pool(len(tasks))
+    workers = runtime.pool(len(tasks))
     return [f.result() for f in [workers.submit(t) for t in tasks]]
 
 
@@ -444,13 +462,18 @@ def _factorize(keys, valid, sort, chunks):
         table.insert(fn, t.keys(), _ALL, mapping, 0, t.count)
         mappings.append(mapping)
     uniques = table.keys()
-    if sort:   # each code's rank: the sorted keys' codes, looked up in the table
-        uniques = np.sort(uniques)   # (distinct keys; a sort is quicker than an argsort)
-        found = np.empty(table.count, np.int64)
-        k = len(chunks) if table.count >= _PARALLEL_KEYS else 1
-        parts = [(table.count * i // k, table.count * (i + 1) // k) for i in range(k)]
-        _on_threads([lambda lo=lo, hi=hi: table.find(fn, uniques, found, lo, hi)
-                     for lo, hi in parts])
+    if sort:   # each code's rank
+        if table.count < _SORT_BY_LOOKUP:
+            found = np.argsort(uniques)
+            uniques = uniques[found]
+        else:   # the sorted keys' codes looked up in the table: a sort is quicker than
+            # an argsort (distinct keys: either gives the one order)
+            uniques = np.sort(uniques)
+            found = np.empty(table.count, np.int64)
+            k = len(chunks) if table.count >= _PARALLEL_KEYS else 1
+            parts = [(table.count * i // k, table.count * (i + 1) // k) for i in range(k)]
+            _on_threads([lambda lo=lo, hi=hi: table.find(fn, uniques, found, lo, hi)
+                         for lo, hi in parts])
         rank = np.empty(table.count, np.int64)
         rank[found] = np.arange(table.count, dtype=np.int64)
         mappings = [rank if m is None else rank[m] for m in mappings]

@@ -72,6 +72,20 @@ def test_factorize_matches_pandas(kind):
         assert codes.dtype == uniques.dtype == np.int64
 
 
+@pytest.mark.parametrize("kind", KINDS)
+def test_sorted_codes_by_lookup(kind, monkeypatch):
+    """Many distinct keys: their ranks from a sort and table lookups (on threads)."""
+    monkeypatch.setattr(hashtable, "_SORT_BY_LOOKUP", 4)
+    monkeypatch.setattr(hashtable, "_PARALLEL_KEYS", 64)
+    for n, k, missing in itertools.product(SIZES, (1, 3), (None, 0.3)):
+        keys = _keys(kind, n)
+        valid = np.empty(0, bool) if missing is None else RNG.random(n) >= missing
+        codes, uniques = hashtable.factorize(keys, valid, True, _chunks(n, k))
+        want_codes, want_uniques = _pandas_factorize(keys, valid, True)
+        np.testing.assert_array_equal(codes, want_codes, err_msg=f"n={n} chunks={k}")
+        np.testing.assert_array_equal(uniques, want_uniques, err_msg=f"n={n} chunks={k}")
+
+
 def test_factorize_keys_stay_unchanged():
     keys = _keys("collide", 300)
     before = keys.copy()
