@@ -10,17 +10,20 @@ persistent thread pool (a ctypes call releases the GIL).
 
 The table: open addressing with linear probing, 2**bits slots of two int64 words (the key,
 its code + 1; 0: empty), so a probe touches one cache line; the slot is the top bits of the
-key (folded) times a Fibonacci constant; at most half full. A call that would fill it more
-stops and says where; the table is grown (its keys re-inserted in code order, so the codes
-stay) and the call resumes there. Memory is NumPy's throughout.
+key mixed (xor-shift-multiply twice); at most half full. Each probe loop prefetches the
+slot of the key 16 rows on. A call that would fill the table more stops and says where;
+the table is grown (its keys re-inserted in code order, so the codes stay) and the call
+resumes there. Memory is NumPy's throughout.
 
 ``factorize``: each row chunk numbers its keys by first appearance in a table of its own
 (on threads), then the other chunks' distinct keys are inserted in chunk order into the
-first chunk's table, which so numbers them by first appearance overall; each chunk's codes
-are mapped to those (sorted numbering: to each key's rank), on threads. ``hash_join``: the right keys
-factorized so (their table is the build), their rows bucketed by code (CSR), then the left
-rows probe it by chunks on threads: a count pass, then each chunk fills its part of the
-output from its offset, so the order is merge's whatever the threads.
+first chunk's table, which so numbers them by first appearance overall; the other chunks'
+codes are mapped to those, on threads. Sorted numbering: each code's rank (the sorted keys
+looked up in the table), and every chunk mapped. ``hash_join``: the right keys factorized
+so (their table is the build; unique keys: each code is its row), their rows bucketed by
+code (CSR), then the left rows probe it by chunks on threads: a count pass (which keeps
+each row's code), then each chunk fills its part of the output from its offset, so the
+order is merge's whatever the threads.
 """
 from __future__ import annotations
 
