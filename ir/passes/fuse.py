@@ -21,8 +21,11 @@ in C order, the values where the mask is true; ``passes.masks`` moves the arithm
 the selected values before it), is a loop of its own: its producers fuse into it, but it
 merges with no other loop. A segment (groupby) reduction is a reduction of its 1-D
 source into one accumulator per group, the row's group code (a source) saying which:
-sums and counts over the same rows share one loop. Kernels form a DAG. Every output has
-a reason, shown by ``explain``.
+sums and counts over the same rows share one loop. A gather (``x[idx]``) is a member of
+its index's loop: it reads its source at data-dependent positions (the OPS table's
+``whole`` sources), so that source is never computed in the loop that gathers from it
+(nor merged with it, nor read piecewise): it is a kernel input, materialized before.
+Kernels form a DAG. Every output has a reason, shown by ``explain``.
 """
 from __future__ import annotations
 
