@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..evaluate import evaluate_many
 from ..lazy import Unsupported
-from ._common import call_pandas, record_lazy, to_pandas_obj
+from ._common import call_pandas, record_lazy, to_pandas_obj, wrap
 from .series import Series
 
 HOWS = ("sum", "mean", "count", "size", "min", "max", "std", "var", "first", "last")
@@ -40,9 +40,11 @@ class DataFrameGroupBy:
     def __getattr__(self, name):
         if name.startswith("_"):
             raise AttributeError(name)
+        if self.selection is None and name in self.frame.columns:   # gb.col is gb["col"]
+            return self[name]
         attr = getattr(self._pandas(), name)
         if not callable(attr):
-            return attr
+            return wrap(attr)
         return lambda *a, **k: self._fallback(name, a, k, "no lazy implementation")
 
     def __getitem__(self, key):

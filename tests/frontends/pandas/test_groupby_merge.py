@@ -158,3 +158,15 @@ def test_groupby_transform_frames_and_float32():
             both(lambda df: df.groupby(key)[["v", "i", "f"]].transform(how), data)
             both(lambda df: df.groupby(key)["f"].transform(how), data)
         both(lambda df: df.drop(columns=["c"]).groupby(key).transform("first"), data)
+
+
+def test_groupby_attribute_selection_is_compiled():
+    """gb.col is gb["col"] (it returned pandas' own SeriesGroupBy: pandas objects out,
+    nothing recorded), key columns too."""
+    weldish.fallbacks.clear()
+    for how in ("sum", "max", "mean", "count"):
+        both(lambda df: getattr(df.groupby("k").v, how)())
+        both(lambda df: getattr(df.groupby("k").k, how)())
+        both(lambda df: getattr(df.groupby(["k", "s"]).i, how)())
+    if COMPILED:
+        assert not weldish.fallbacks.counts, weldish.fallbacks.report()
