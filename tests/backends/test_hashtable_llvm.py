@@ -164,3 +164,21 @@ def test_buckets_and_remap():
     np.testing.assert_array_equal(hashtable.remap(codes, mapping, _chunks(1000, 3)), want)
     with pytest.raises(ValueError):
         hashtable.remap(codes[::2], mapping, [(0, 500)])
+
+
+def test_kernels_come_from_the_disk_cache(tmp_path):
+    """The kernels go through the backend's engine: a new engine loads them from disk
+    (and the module takes the new engine after a reset)."""
+    from weldish.testing import fresh_llvm
+    keys = _keys("random", 500)
+    try:
+        jit = fresh_llvm(tmp_path)
+        want = hashtable.factorize(keys, np.empty(0, bool), True, _chunks(500, 2))
+        assert jit.compiled == 2 and jit.disk.hits == 0   # factorize, remap
+        jit = fresh_llvm(tmp_path)
+        got = hashtable.factorize(keys, np.empty(0, bool), True, _chunks(500, 2))
+        assert jit.compiled == 0 and jit.disk.hits == 2
+    finally:
+        fresh_llvm()   # back to the session's cache for the tests that follow
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])
