@@ -45,19 +45,29 @@ _OUT = {"i": np.int64, "f": np.float64, "b": np.bool_}
 
 def _compiled(func, in_kind):
     from . import udf_numba
+    target = func
     if not isinstance(func, types.FunctionType):
-        raise Unsupported("not a Python function")
-    _, key = udf_numba.python_semantics(func)
-    key = (key, in_kind)
+        try:
+            known = func in udf_numba.FUNCTIONS     # abs, int, math.sqrt...: as a lambda
+        except TypeError:
+            known = False
+        if not known:
+            raise Unsupported("not a Python function")
+        target = _call_of(func)
+    key = (udf_numba.python_semantics(target)[1], in_kind)
     if key not in _COMPILED:
         try:
-            jf, kind = udf_numba.compile_scalar(func, in_kind)
+            jf, kind = udf_numba.compile_scalar(target, in_kind)
             _COMPILED[key] = (udf_numba.make_loop(jf, in_kind), kind)
         except Unsupported as e:
             _COMPILED[key] = str(e)
     if isinstance(_COMPILED[key], str):
         raise Unsupported(_COMPILED[key])
     return _COMPILED[key]
+
+
+def _call_of(fn):
+    return lambda x: fn(x)
 
 
 def _machine_values(x):

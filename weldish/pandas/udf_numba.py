@@ -34,7 +34,7 @@ import numba
 import numpy as np
 from llvmlite import ir
 from numba import types
-from numba.core.imputils import lower_constant
+from numba.core.imputils import lower_builtin, lower_constant
 from numba.extending import intrinsic, models, overload, register_model, typeof_impl
 
 from ..lazy import Unsupported
@@ -453,6 +453,17 @@ def _bool(a):
         return lambda a: _i(a) != 0
     if a == py_float:
         return lambda a: _f(a) != 0.0
+
+
+# Numba types bool(x) of any type itself, so the lowering is ours (nan is true, as Python)
+@lower_builtin(bool, PyIntType)
+def _bool_int(context, builder, sig, args):
+    return builder.icmp_signed("!=", args[0], ir.Constant(ir.IntType(64), 0))
+
+
+@lower_builtin(bool, PyFloatType)
+def _bool_float(context, builder, sig, args):
+    return builder.fcmp_unordered("!=", args[0], ir.Constant(ir.DoubleType(), 0.0))
 
 
 @overload(operator.not_)

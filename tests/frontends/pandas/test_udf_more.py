@@ -215,3 +215,13 @@ def test_compiled_elements_equal_python():
                 if type(want) is float and not nan:
                     assert math.copysign(1, got) == math.copysign(1, want)
     assert compiled >= 16
+
+
+def test_builtin_functions():
+    """abs, int, float, bool, round, math.* passed as they are compile too (as a lambda)."""
+    _common.COMPILED.clear()
+    for values in (DATA["float64"], DATA["int32"], np.array([0.0, -0.0, 2.0, math.nan])):
+        ps, ws = pandas.Series(values), wpd.Series(values)
+        for f in (abs, int, float, bool, round, math.sqrt, math.floor):
+            check(ps, ws, "map", f)
+    assert _common.COMPILED["pandas.Series.map[numba]"] >= 8
