@@ -43,7 +43,7 @@ _MIX2 = 0xBF58476D1CE4E5B9   # (splitmix64's second multiplier)
 _MIN_BITS = 10
 _AHEAD = 16   # rows between a slot's prefetch and its probe
 _SORT_BY_LOOKUP = 1 << 12   # distinct keys from which ranks come from a sort and lookups
-_PARALLEL_KEYS = 1 << 16   # distinct keys from which their ranks are looked up on threads
+_PARALLEL_KEYS = 1 << 16   # distinct keys from which they are looked up on threads
 _ALL = np.empty(0, np.uint8)   # "every row is valid"
 
 
@@ -232,6 +232,20 @@ def _ir_factorize(name):
     return e.text()
 
 
+def _ir_lookup(name):
+    """params: bits; data: keys, table, codes (out): each key's code, -1 if absent. Only
+    reads the table: calls on other rows may run at the same time."""
+    e = _Emitter(name)
+    b = e.b
+    keys, tab, codes = (e.operand(k) for k in range(3))
+    shift, mask = e.table(e.param(0))
+    with e.loop(e.lo, e.hi) as (i, _):
+        e.prefetch(keys, i, tab, shift)
+        e.store(e.find(tab, e.load(keys, i), shift, mask), codes, i)
+    b.ret_void()
+    return e.text()
+
+
 def _ir_remap(name):
     """data: codes, mapping, out: out[i] = mapping[codes[i]] (-1 stays -1)."""
     e = _Emitter(name)
@@ -340,7 +354,7 @@ def _ir_probe_fill(name):
     return e.text()
 
 
-_IR = {"factorize": _ir_factorize, "remap": _ir_remap, "buckets": _ir_buckets,
+_IR = {"factorize": _ir_factorize, "lookup": _ir_lookup, "remap": _ir_remap, "buckets": _ir_buckets,
        "probe_unique": _ir_probe_unique, "probe_count": _ir_probe_count,
        "probe_fill": _ir_probe_fill}
 
@@ -425,14 +439,13 @@ class Table:
                 return
             self._grow(fn)
 
-    def find(self, fn, keys, codes, lo, hi):
-        """codes[lo:hi] = the codes of keys[lo:hi], all in the table already (so it is
-        only read: calls on other rows may run at the same time)."""
-        params = array.array("q", [self.bits, self.count, hi, 0])
-        _call(fn, lo, hi, params, [_addr(keys), 0, _addr(codes), _addr(self.slots),
-                                   _addr(self.uniques)])
-        if params[1] != self.count or params[2] != hi:
-            raise AssertionError("a key looked up was not in the table")
+    def find(self, keys, codes, chunks):
+        """codes[lo:hi] = the codes of keys[lo:hi] (-1: absent) for each (lo, hi) of
+        ``chunks``, on threads (the table is only read)."""
+        fn = _kernel("lookup")
+        params = array.array("q", [self.bits])
+        _on_threads([lambda lo=lo, hi=hi: _call(fn, lo, hi, params, [
+            _addr(keys), _addr(self.slots), _addr(codes)]) for lo, hi in chunks])
 
     def _grow(self, fn):
         old, count = self.uniques, self.count
@@ -442,6 +455,12 @@ class Table:
 
     def keys(self):
         return self.uniques[:self.count]
+
+
+def _even(n, k):
+    """[0, n) in ``k`` ranges (one if ``n`` is small: handing off costs more)."""
+    k = k if n >= _PARALLEL_KEYS else 1
+    return [(n * i // k, n * (i + 1) // k) for i in range(k)]
 
 
 def _factorize(keys, valid, sort, chunks):
@@ -457,12 +476,24 @@ def _factorize(keys, valid, sort, chunks):
         table.insert(fn, keys, valid, codes, lo, hi)
         return table
     tables = _on_threads([lambda lo=lo, hi=hi: number(lo, hi) for lo, hi in chunks])
-    # the first chunk's codes are the first ones overall already: its table goes on with
-    # the other chunks' keys, in chunk order (each chunk's in its first-appearance order)
+    # the first chunk's codes are the first ones overall already: its table takes the
+    # other chunks' keys, in chunk order (each chunk's in its first-appearance order).
+    # Those it has already are looked up first, on threads; only the others are inserted
+    # one chunk after the other (few, unless most keys are rare)
     table, mappings = tables[0], [None]
-    for t in tables[1:]:
-        mapping = np.empty(t.count, np.int64)
-        table.insert(fn, t.keys(), _ALL, mapping, 0, t.count)
+    others = [t.keys() for t in tables[1:]]
+    bounds = np.cumsum([0] + [len(k) for k in others])
+    if len(others):
+        flat = np.concatenate(others)
+        found = np.empty(len(flat), np.int64)
+        table.find(flat, found, _even(len(flat), len(chunks)))
+    for keys_t, lo, hi in zip(others, bounds[:-1], bounds[1:]):
+        mapping = found[lo:hi]
+        absent = np.flatnonzero(mapping < 0)
+        if len(absent):
+            fresh = np.empty(len(absent), np.int64)
+            table.insert(fn, keys_t[absent], _ALL, fresh, 0, len(absent))
+            mapping[absent] = fresh
         mappings.append(mapping)
     uniques = table.keys()
     if sort:   # each code's rank
@@ -473,10 +504,7 @@ def _factorize(keys, valid, sort, chunks):
             # an argsort (distinct keys: either gives the one order)
             uniques = np.sort(uniques)
             found = np.empty(table.count, np.int64)
-            k = len(chunks) if table.count >= _PARALLEL_KEYS else 1
-            parts = [(table.count * i // k, table.count * (i + 1) // k) for i in range(k)]
-            _on_threads([lambda lo=lo, hi=hi: table.find(fn, uniques, found, lo, hi)
-                         for lo, hi in parts])
+            table.find(uniques, found, _even(table.count, len(chunks)))
         rank = np.empty(table.count, np.int64)
         rank[found] = np.arange(table.count, dtype=np.int64)
         mappings = [rank if m is None else rank[m] for m in mappings]
