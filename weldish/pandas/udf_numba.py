@@ -28,6 +28,7 @@ import ctypes
 import ctypes.util
 import math
 import operator
+import struct
 import types as pytypes
 
 import numba
@@ -80,9 +81,10 @@ class _Const:
     def __init__(self, v):
         self.v = v
 
-    def __eq__(self, other):
+    def __eq__(self, other):   # 0.0 and -0.0 differ, NaN equals NaN: compared as bytes
         return type(other) is type(self) and type(other.v) is type(self.v) and \
-            (other.v == self.v or (self.v != self.v and other.v != other.v))
+            struct.pack("<d", other.v) == struct.pack("<d", self.v) if type(self.v) is float \
+            else type(other) is type(self) and other.v == self.v
 
     def __hash__(self):
         return hash((type(self), self.v))
@@ -622,6 +624,8 @@ def python_semantics(func):
     code = func.__code__
     if code.co_argcount != 1 or code.co_kwonlyargcount or code.co_flags & 0x0C:
         raise Unsupported("not a function of one argument")
+    if any(isinstance(c, pytypes.CodeType) for c in code.co_consts):
+        raise Unsupported("inner functions or comprehensions")   # their constants are plain
     glob = {"__builtins__": builtins}
     for name in code.co_names:
         if name in func.__globals__:
