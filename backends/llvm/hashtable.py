@@ -466,7 +466,9 @@ def _even(n, k):
 def _factorize(keys, valid, sort, chunks):
     """(codes, uniques, the table whose codes are the first-appearance ones)."""
     keys = np.ascontiguousarray(keys, np.int64)
-    valid = np.ascontiguousarray(valid).view(np.uint8) if valid.shape[0] else _ALL
+    if valid.shape[0] not in (0, len(keys)):
+        raise ValueError(f"{len(keys)} keys, {valid.shape[0]} validity flags")
+    valid = np.ascontiguousarray(valid, bool).view(np.uint8) if valid.shape[0] else _ALL
     codes = np.empty(len(keys), np.int64)
     fn = _kernel("factorize")
     chunks = [c for c in chunks if c[1] > c[0]] or [(0, len(keys))]
