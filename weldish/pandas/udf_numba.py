@@ -654,6 +654,17 @@ def _allowed(t):
     return False
 
 
+def _known_name(func, name):
+    """A global, builtin or math attribute name whose value can be typed here."""
+    v = func.__globals__.get(name, getattr(builtins, name, None))
+    if v is math or type(v) in (int, float, bool) or getattr(math, name, None) in FUNCTIONS:
+        return True
+    try:
+        return v in FUNCTIONS
+    except TypeError:
+        return False
+
+
 def compile_scalar(func, in_kind: str):
     """The Numba dispatcher of ``func`` on one Python scalar (in_kind 'i': int, 'f': float,
     'b': bool) and its result kind ('i', 'f', 'b'); Unsupported where it does not type with
@@ -662,6 +673,9 @@ def compile_scalar(func, in_kind: str):
     new, _ = python_semantics(func)
     if any(i.opname in ("UNARY_INVERT", "UNARY_POSITIVE") for i in dis.get_instructions(func)):
         raise Unsupported("~ or unary +")   # Numba's ~True is not Python's -2
+    for name in func.__code__.co_names:     # refused before Numba spends time typing it
+        if not _known_name(func, name):
+            raise Unsupported(f"uses {name}")
     arg = {"i": py_int, "f": py_float, "b": types.boolean}[in_kind]
     jf = numba.njit(new)
     try:
