@@ -484,6 +484,7 @@ def _factorize(keys, valid, sort, chunks):
     # one chunk after the other (few, unless most keys are rare)
     table, mappings = tables[0], [None]
     others = [t.keys() for t in tables[1:]]
+    del tables   # (their slots: freed before the first chunk's table grows)
     bounds = np.cumsum([0] + [len(k) for k in others])
     if len(others):
         flat = np.concatenate(others)
