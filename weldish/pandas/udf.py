@@ -145,6 +145,23 @@ def _map_values(ps, func, na_action):
     return out
 
 
+def _simple(results):
+    """pandas' own inference where it is plain: every result a Python float, every one a
+    bool, or every one an int of int64 (else None: pandas infers)."""
+    kinds = set(map(type, results))
+    if len(kinds) != 1:
+        return None
+    t = kinds.pop()
+    if t is float or t is bool:
+        return np.array(results, dtype=np.float64 if t is float else np.bool_)
+    if t is int:
+        try:
+            return np.array(results, dtype=np.int64)
+        except OverflowError:
+            return None
+    return None
+
+
 def _replay(pobj, method, results, **kw):
     """pandas' own ``method`` with a function returning ``results`` in call order."""
     it = iter(results)
@@ -195,8 +212,13 @@ def apply_series(s, func, args, kwargs, name, by_row="compat", na_action=None):
     if arr is not None:
         record_lazy(f"{qual}[numba]", t0)
         return Series._from_pandas(pd.Series(arr, index=ps.index, name=ps.name))
-    kw = {"na_action": na_action} if name == "map" else {}
-    result = _replay(ps, name, objects, **kw)
+    simple = _simple(objects) if path == "pieces" and isinstance(ps._values, np.ndarray) \
+        and len(objects) == len(ps) else None   # NumPy column, no element skipped
+    if simple is not None:
+        result = pd.Series(simple, index=ps.index, name=ps.name)
+    else:
+        result = _replay(ps, name, objects, **({"na_action": na_action} if name == "map"
+                                               else {}))
     if path == "numba":
         record_lazy(f"{qual}[numba]", t0)
         fallback.LOG.record(f"{qual}[numba+python]", "some elements' Python results are of "
