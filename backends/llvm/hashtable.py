@@ -515,7 +515,7 @@ def _factorize(keys, valid, sort, chunks):
         uniques = uniques.copy()
     if table.count:
         _remap(codes, [(lo, hi, m) for (lo, hi), m in zip(chunks, mappings)
-                       if m is not None])
+                       if m is not None], len(chunks))
     return codes, uniques, table
 
 
@@ -527,16 +527,23 @@ def factorize(keys, valid, sort, chunks):
     return codes, uniques
 
 
-def _remap(codes, work):
+def _remap(codes, work, threads):
     """codes[lo:hi] = mapping[codes[lo:hi]] in place (-1 stays) for each (lo, hi,
-    mapping) of ``work``, on threads."""
-    if not work:
+    mapping) of ``work``, on ``threads`` threads (the rows split evenly: with
+    first-appearance codes, the first chunk's need no mapping)."""
+    rows = sum(hi - lo for lo, hi, _ in work)
+    if not rows:
         return
+    pieces = []
+    for lo, hi, m in work:
+        k = max(1, round(threads * (hi - lo) / rows))
+        pieces += [(lo + (hi - lo) * i // k, lo + (hi - lo) * (i + 1) // k, m)
+                   for i in range(k)]
     fn = _kernel("remap")
     params = array.array("q", [0])
     _on_threads([lambda lo=lo, hi=hi, m=m: _call(fn, lo, hi, params,
                                                  [_addr(codes), _addr(m), _addr(codes)])
-                 for lo, hi, m in work])
+                 for lo, hi, m in pieces if hi > lo])
 
 
 def remap(codes, mapping, chunks):
@@ -545,7 +552,7 @@ def remap(codes, mapping, chunks):
     if codes.dtype != np.int64 or not codes.flags.c_contiguous or not codes.flags.writeable:
         raise ValueError("remap rewrites a writeable contiguous int64 array")
     mapping = np.ascontiguousarray(mapping, np.int64)
-    _remap(codes, [(lo, hi, mapping) for lo, hi in chunks if hi > lo])
+    _remap(codes, [(lo, hi, mapping) for lo, hi in chunks if hi > lo], len(chunks))
     return codes
 
 
