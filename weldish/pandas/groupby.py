@@ -93,10 +93,12 @@ class DataFrameGroupBy:
                 from .. import relational
             except ImportError as e:
                 raise Unsupported(f"weldish.relational: {e}") from None
-            karrays = [np.asarray(cols[k]._lazy) if cols[k]._lazy is not None
-                       else cols[k]._pd.array for k in keys]
-            self._codes = relational.factorize(karrays, sort=opts["sort"],
-                                               dropna=opts["dropna"])
+            self._codes = _gathered_key_codes(cols, keys, opts)
+            if self._codes is None:
+                karrays = [np.asarray(cols[k]._lazy) if cols[k]._lazy is not None
+                           else cols[k]._pd.array for k in keys]
+                self._codes = relational.factorize(karrays, sort=opts["sort"],
+                                                   dropna=opts["dropna"])
         return cols, keys, values, opts, self._codes
 
     def _index(self, cols, keys, uniques):
@@ -255,6 +257,7 @@ class DataFrameGroupBy:
         from ..lazy import LazyArray
         from .frame import DataFrame
         cols, keys, values, _, (codes, _, ngroups) = self._setup()
+        codes = np.asarray(codes)   # (lazy for a gathered key)
         missing = bool(len(codes)) and int(codes.min()) < 0   # NaN keys: NaN rows
         if how == "size":        # one Series, named as the selection (None for a frame)
             values = [keys[0]]
@@ -273,6 +276,39 @@ class DataFrameGroupBy:
         if self.series or how == "size":
             return next(iter(out.values()))
         return DataFrame._from_cols(out, next(iter(cols.values()))._raw_index())
+
+
+def _gathered_key_codes(cols, keys, opts):
+    """Group codes of one key column that is a gather of a much smaller column,
+    ``src[rows]`` (a merge's column from the other side): ``src`` is factorized, its
+    codes are gathered lazily (the gather fuses into each aggregation's loop, and the
+    gathered keys are never materialized), and groups no row refers to are dropped (one
+    pass counting rows per group). None when the key is not such a gather, or when the
+    group order is by first appearance (``sort=False``)."""
+    from .. import relational
+    from ..ir import build
+    from ..ir.ops import Op
+    from ..lazy import LazyArray
+    if len(keys) != 1 or not opts["sort"] or cols[keys[0]]._lazy is None:
+        return None
+    node = cols[keys[0]]._lazy.node
+    if node.op is not Op.TAKE or node.src[0].op is not Op.INPUT or node.src[0].ndim != 1 \
+            or node.ndim != 1 or 4 * node.src[0].size > node.size:
+        return None
+    src = node.src[0].arg[0][1].data
+    src_codes, uniques, ngroups = relational.factorize([src], sort=True,
+                                                       dropna=opts["dropna"])
+    rows = node.src[1]
+    gathered = LazyArray(build.take(build.input(src_codes), rows, 0))
+    sizes = np.asarray(relational.segment_reduce(gathered, gathered, ngroups, "size"))
+    used = sizes > 0
+    if not used.all():   # renumber the groups rows refer to, in key order
+        renumber = np.where(used, np.cumsum(used) - 1, -1)
+        src_codes = np.where(src_codes >= 0, renumber[src_codes], -1)
+        uniques = [np.asarray(u)[used] for u in uniques]
+        ngroups = int(used.sum())
+        gathered = LazyArray(build.take(build.input(src_codes), rows, 0))
+    return gathered, uniques, ngroups
 
 
 def _how_list(hows) -> bool:

@@ -170,3 +170,32 @@ def test_groupby_attribute_selection_is_compiled():
         both(lambda df: getattr(df.groupby(["k", "s"]).i, how)())
     if COMPILED:
         assert not weldish.fallbacks.counts, weldish.fallbacks.report()
+
+
+@pytest.mark.parametrize("how", ["inner", "left"])
+def test_groupby_a_merged_key_from_the_smaller_side(how, monkeypatch):
+    """join + groupby: grouping by a column the merge gathered from a much smaller frame
+    factorizes that frame's column and gathers its codes in the loop; groups no row refers
+    to are dropped, NaN keys dropped or kept as pandas does."""
+    rng = np.random.default_rng(5)
+    n, m = 4000, 50
+    ratings = {"movie": rng.integers(0, m, n), "rating": rng.integers(1, 11, n) / 2.0}
+    genre = rng.integers(0, 8, m).astype(float)
+    genre[[3, 7]] = np.nan
+    genre[11] = 42.0                          # a genre of a movie nobody rated
+    ratings["movie"][ratings["movie"] == 11] = 12
+    movies = {"movie": np.arange(m), "genre": genre, "year": rng.integers(1990, 2020, m)}
+    from weldish.pandas import groupby as gb
+    taken, codes = [], gb._gathered_key_codes
+    monkeypatch.setattr(gb, "_gathered_key_codes",
+                        lambda *a: taken.append(codes(*a)) or taken[-1])
+    for dropna in (True, False):
+        for key in ("genre", "year"):
+            def fn(pd, key=key, dropna=dropna):
+                j = pd.DataFrame(ratings).merge(pd.DataFrame(movies), on="movie", how=how)
+                g = j.groupby(key, dropna=dropna)
+                return pd.concat([g.rating.mean(), g.rating.count(), g.size()], axis=1)
+            want = fn(pandas)
+            got = fn(wpd)
+            pdt.assert_frame_equal(got.to_pandas(), want)
+    assert taken and all(c is not None for c in taken)
