@@ -147,11 +147,16 @@ def _map_values(ps, func, na_action):
 
 def _simple(results):
     """pandas' own inference where it is plain: every result a Python float, every one a
-    bool, or every one an int of int64 (else None: pandas infers)."""
+    bool, every one an int of int64, or every one a str (an object array: maybe_convert_objects
+    keeps it, the Series constructor infers the string dtype); else None: pandas infers."""
     kinds = set(map(type, results))
     if len(kinds) != 1:
         return None
     t = kinds.pop()
+    if t is str:
+        out = np.empty(len(results), dtype=object)
+        out[:] = results
+        return out
     if t is float or t is bool:
         return np.array(results, dtype=np.float64 if t is float else np.bool_)
     if t is int:
