@@ -17,7 +17,10 @@ exactly the elements pandas' own ``map`` passes (``values.astype(object)``, NA s
 ``na_action='ignore'``), once each, in order; the Python objects returned are then handed
 to pandas' own call by a replaying function (``functools.partial(next, results)``), so the
 result (dtype inference over the whole column, a DataFrame from Series results, string
-dtypes...) is pandas' own. The split executor (``weldish.split``) is not used: it runs
+dtypes...) is pandas' own (where every result is a Python float, bool, int64 int or str
+of a NumPy column, the array pandas would build is built directly, without that second
+pass: ``_simple``). The compiled path assumes the function is pure (a compiled function
+has no Python side effects: ``print``, lists and other objects are refused). The split executor (``weldish.split``) is not used: it runs
 pieces on a thread pool, out of order, and wraps errors, where a Python UDF must be called
 in order and raise its own exception.
 
