@@ -41,7 +41,7 @@ def merge(left, right, how="inner", on=None, left_on=None, right_on=None,
 
 def _merge(left, right, how, on, left_on, right_on, suffixes, sort, kwargs):
     from .frame import DataFrame
-    if kwargs or sort or how not in ("inner", "left", "right", "outer") or \
+    if kwargs or sort not in (True, False) or how not in ("inner", "left", "right", "outer") or \
             (on is not None and (left_on is not None or right_on is not None)):
         raise Unsupported("merge arguments")
     lc, rc = left._frame(), right._frame()
@@ -91,7 +91,10 @@ def _merge(left, right, how, on, left_on, right_on, suffixes, sort, kwargs):
         if k2 in cols:
             raise Unsupported("suffixed name collides")
         cols[k2] = _gather(rc[k], ri, rmiss, index, k2)
-    return DataFrame._from_cols(cols, index)
+    out = DataFrame._from_cols(cols, index)
+    if sort and how != "outer":   # keys in order, each key's rows as merged (stable)
+        out = out.sort_values(on, kind="stable", ignore_index=True)
+    return out
 
 
 def _names(keys):

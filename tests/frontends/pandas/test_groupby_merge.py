@@ -199,3 +199,18 @@ def test_groupby_a_merged_key_from_the_smaller_side(how, monkeypatch):
             got = fn(wpd)
             pdt.assert_frame_equal(got.to_pandas(), want)
     assert taken and all(c is not None for c in taken)
+
+
+def test_merge_sort_true_orders_keys_as_pandas():
+    left = {"k": [3, 1, 3, 2, np.nan, 1], "j": [1, 0, 0, 1, 0, 1], "v": np.arange(6.0)}
+    right = {"k": [1, 3, 3, np.nan, 5], "j": [1, 0, 1, 0, 1], "w": np.arange(5)}
+    weldish.fallbacks.clear()
+    for how in ("inner", "left", "right", "outer"):
+        for on in ("k", ["k", "j"], ["j", "k"]):
+            want = pandas.merge(pandas.DataFrame(left), pandas.DataFrame(right), how=how,
+                                on=on, sort=True)
+            got = wpd.merge(wpd.DataFrame(left), wpd.DataFrame(right), how=how, on=on,
+                            sort=True)
+            pdt.assert_frame_equal(got.to_pandas(), want)
+    if COMPILED:
+        assert "pandas.merge" not in weldish.fallbacks.counts, weldish.fallbacks.report()
