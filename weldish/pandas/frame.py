@@ -345,49 +345,45 @@ class DataFrame:
     def query(self, expr, *, inplace=False, **kwargs):
         """A boolean expression of columns and ``@locals``: a lazy filter (see
         ``weldish.pandas.expr``); anything else in pandas, with the caller's variables."""
-        from .expr import caller_scope, is_mask, translate
-        kwargs = caller_scope(kwargs, 1)
-        t0 = time.perf_counter()
-        try:
-            if inplace or set(kwargs) - {"local_dict", "global_dict"}:
-                raise Unsupported("query arguments")
-            target, mask = translate(self, expr, kwargs["local_dict"])
+        from .expr import is_mask
+
+        def rows(target, mask):
             if target is not None or not is_mask(mask):
                 raise Unsupported("not a boolean column expression")
-            out = self[mask]
-            record_lazy("pandas.DataFrame.query", t0)
-            return out
-        except (Unsupported, SyntaxError) as e:
-            reason = f"{type(e).__name__}: {e}"
-        if inplace:   # (passed only when given: pandas warns that it is deprecated)
-            kwargs["inplace"] = True
-        return call_method(self, "DataFrame", "query", (expr,), kwargs, reason)
+            return self[mask]
+        return self._expression("query", expr, inplace, kwargs, rows)
 
     def eval(self, expr, *, inplace=False, **kwargs):
         """An expression of columns (or ``name = expression``, a new frame with that
         column): lazy (see ``weldish.pandas.expr``); anything else in pandas, with the
         caller's variables."""
+        def value(target, column):
+            if not isinstance(column, Series):
+                raise Unsupported("not a column expression")
+            if target is None:
+                return column
+            out = self.copy()
+            out[target] = column
+            return out
+        return self._expression("eval", expr, inplace, kwargs, value)
+
+    def _expression(self, name, expr, inplace, kwargs, finish):
+        """``query``/``eval``: ``finish(target, weldish value)`` of the translated string,
+        or pandas' own method given the variables of the caller of ``name``."""
         from .expr import caller_scope, translate
-        kwargs = caller_scope(kwargs, 1)
+        kwargs = caller_scope(kwargs, 2)
         t0 = time.perf_counter()
         try:
             if inplace or set(kwargs) - {"local_dict", "global_dict"}:
-                raise Unsupported("eval arguments")
-            target, value = translate(self, expr, kwargs["local_dict"])
-            if not isinstance(value, Series):
-                raise Unsupported("not a column expression")
-            if target is None:
-                out = value
-            else:
-                out = self.copy()
-                out[target] = value
-            record_lazy("pandas.DataFrame.eval", t0)
+                raise Unsupported(f"{name} arguments")
+            out = finish(*translate(self, expr, kwargs["local_dict"]))
+            record_lazy(f"pandas.DataFrame.{name}", t0)
             return out
         except (Unsupported, SyntaxError) as e:
             reason = f"{type(e).__name__}: {e}"
         if inplace:   # (passed only when given: pandas warns that it is deprecated)
             kwargs["inplace"] = True
-        return call_method(self, "DataFrame", "eval", (expr,), kwargs, reason)
+        return call_method(self, "DataFrame", name, (expr,), kwargs, reason)
 
     @_lazy
     def drop(self, labels=None, *, axis=0, index=None, columns=None, level=None,
