@@ -34,7 +34,8 @@ _POOL_LOCK = threading.Lock()
 
 def _l2_bytes() -> int:
     try:
-        text = open("/sys/devices/system/cpu/cpu0/cache/index2/size").read().strip()
+        with open("/sys/devices/system/cpu/cpu0/cache/index2/size") as f:
+            text = f.read().strip()
         scale = {"K": 1 << 10, "M": 1 << 20}.get(text[-1], 1)
         return int(text.rstrip("KM")) * scale
     except (OSError, ValueError):
