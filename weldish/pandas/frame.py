@@ -117,6 +117,10 @@ class DataFrame:
         return self._cols
 
     __pandas_priority__ = _interop.PRIORITY  # real pandas operators defer to ours
+    _typ = "dataframe"   # pandas' own type checks (ABCDataFrame) without computing the value
+    # isinstance(x, pandas.DataFrame) is True, as for cudf.pandas' proxies: libraries that check
+    # it (scikit-learn's feature names, plotting by column...) take the frame as a frame
+    __class__ = property(lambda self: pd.DataFrame)
 
     def __reduce__(self):  # pickled as its pandas value (a lazy one is computed)
         return DataFrame._from_pandas, (self.to_pandas(),)

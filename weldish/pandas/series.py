@@ -62,6 +62,10 @@ class Series:
             self._lazy, self._pd, self._index, self._name = None, ps, None, None
 
     __pandas_priority__ = _interop.PRIORITY  # real pandas operators defer to ours
+    _typ = "series"   # pandas' own type checks (ABCSeries) without computing the value
+    # isinstance(x, pandas.Series) is True, as for cudf.pandas' proxies: libraries that check
+    # it (scikit-learn's feature names, plotting by column...) take the frame as a frame
+    __class__ = property(lambda self: pd.Series)
 
     def __reduce__(self):  # pickled as its pandas value (a lazy one is computed)
         return Series._from_pandas, (self.to_pandas(),)

@@ -474,3 +474,17 @@ def test_fallback_warnings_name_the_callers_line():
     with pytest.warns(DeprecationWarning, match="inplace") as caught:
         w.sort_values("a", inplace=True)
     assert [r.filename for r in caught] == [__file__]
+
+
+def test_isinstance_of_pandas_classes_as_a_library_checks_it():
+    """Libraries test isinstance(x, pandas.DataFrame) before using columns (scikit-learn's
+    feature names, plotting by name): weldish objects pass it (``__class__``), stay weldish
+    objects (``type``), and pandas' own type checks need no evaluation (``_typ``)."""
+    from pandas.core.dtypes.generic import ABCDataFrame, ABCSeries
+    w = wpd.DataFrame(frames()["mixed"])
+    assert isinstance(w, pandas.DataFrame) and isinstance(w, wpd.DataFrame)
+    assert isinstance(w.a, pandas.Series) and not isinstance(w.a, pandas.DataFrame)
+    assert type(w) is wpd.DataFrame and type(w.a) is wpd.Series
+    weldish.fallbacks.clear()
+    assert isinstance(w, ABCDataFrame) and isinstance(w.a * 2, ABCSeries)
+    assert not weldish.fallbacks.counts
