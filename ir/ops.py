@@ -12,6 +12,7 @@ Adding an op = one row here + a one-line frontend wrapper; the generated tests p
 from __future__ import annotations
 
 import enum
+import functools
 import math
 import warnings
 from dataclasses import dataclass, replace
@@ -104,6 +105,8 @@ class OpDef:
     # sources read at data-dependent positions (a gather's table): a fused loop reads them
     # whole, so they stay kernel inputs (materialized), never computed in the loop
     whole: tuple = ()
+    # when NumPy warns of a floating-point error, per loop-dtype kind (see FPE below)
+    fpe: Any = None
     doc: str = ""
 
 
@@ -243,6 +246,139 @@ LLVM = {
     # there) and the oracle, run on the kernel, raises NumPy's IndexError
     "take": {"fiub": "gather"},
 }
+
+
+# --- floating-point errors: what NumPy warns about, per element --------------------------
+# NumPy reads the CPU's floating-point flags after each ufunc call (integer loops set them
+# by hand) and, under errstate 'warn', issues "<kind> encountered in <ufunc>" once per kind
+# per call. Backends that compute an op without NumPy (the LLVM column) tell the same from
+# the values: the ``fpe`` column says, per loop-dtype kind (keys as in the LLVM column),
+# when each kind is raised at one element. A condition is a tuple of alternatives, each a
+# tuple of atoms that must all hold:
+#   "nan" / "inf": the result is NaN / +-inf;  "numbers": no float operand is NaN;
+#   "finite": every float operand is finite;  "zero:k" / "nonzero:k": operand k == 0 / != 0;
+#   "min:k": operand k is its (signed) dtype's minimum;  "minus_one:k": operand k == -1;
+#   "diff_inf": operand 0 - operand 1 overflows to +-inf.
+# Kinds: "divide" (by zero), "overflow", "invalid" (value). Underflow, ignored by default,
+# is not modelled: a non-default errstate for it evaluates on the interpreter. Every float
+# ufunc with a float result and an LLVM lowering gets FPE_GENERIC unless listed (checked
+# against NumPy itself in tests/backends/test_fp_warnings.py).
+FPE_KINDS = ("divide", "overflow", "invalid")   # NumPy's order of warnings for one call
+FPE_MESSAGES = {"divide": "divide by zero", "overflow": "overflow", "invalid": "invalid value"}
+_NAN_FROM_NUMBERS = ("nan", "numbers")
+FPE_GENERIC = {"overflow": (("inf", "finite"),), "invalid": (_NAN_FROM_NUMBERS,)}
+_POLE = {"divide": (("inf", "finite"),), "invalid": (_NAN_FROM_NUMBERS,)}
+
+
+def _pole_at_zero(k):
+    """An infinite result from finite operands is a division by zero where operand k is 0
+    (x / 0, 0 ** -1, 1 / 0), an overflow elsewhere (1e308 / 1e-308)."""
+    return {"divide": (("inf", "finite", f"zero:{k}"),),
+            "overflow": (("inf", "finite", f"nonzero:{k}"),),
+            "invalid": (_NAN_FROM_NUMBERS,)}
+
+
+_INT_BY_ZERO = {"divide": (("zero:1",),)}
+FPE = {
+    "divide": {"f": _pole_at_zero(1)},
+    "reciprocal": {"f": _pole_at_zero(0)},
+    "power": {"f": _pole_at_zero(0)},
+    "float_power": {"f": _pole_at_zero(0)},
+    # npy_divmod: a quotient that overflows is also an invalid floor of it
+    "floor_divide": {"f": {"divide": (("inf", "finite", "zero:1"),),
+                           "overflow": (("inf", "finite", "nonzero:1"),),
+                           "invalid": (_NAN_FROM_NUMBERS, ("inf", "finite", "nonzero:1"))},
+                     "i": {"divide": (("zero:1",),),
+                           "overflow": (("min:0", "minus_one:1"),)},
+                     "u": _INT_BY_ZERO},
+    "remainder": {"f": _pole_at_zero(1), "iu": _INT_BY_ZERO},
+    "fmod": {"f": FPE_GENERIC, "iu": _INT_BY_ZERO},
+    "log": {"f": _POLE}, "log2": {"f": _POLE}, "log10": {"f": _POLE},
+    "log1p": {"f": _POLE}, "arctanh": {"f": _POLE},
+    # npy_logaddexp: any NaN is invalid (its comparisons signal); x - y may overflow
+    "logaddexp": {"f": {"overflow": (("finite", "diff_inf"),), "invalid": (("nan",),)}},
+    "logaddexp2": {"f": {"overflow": (("finite", "diff_inf"),), "invalid": (("nan",),)}},
+    "spacing": {"f": {}},   # spacing(+-inf) is NaN without a warning
+    "ldexp": {"f": FPE_GENERIC},   # (float, int) loops
+    # a float cast to a narrower float: "overflow encountered in cast" (float -> integer
+    # casts are not compiled)
+    "astype": {"f": {"overflow": (("inf", "finite"),)}},
+}
+
+
+# float ufuncs whose result is never NaN from numbers nor infinite from finite operands:
+# no flag code (they would never set it)
+_NEVER_WARN = frozenset({"negative", "positive", "absolute", "fabs", "sign", "floor", "ceil",
+                         "trunc", "rint", "conjugate", "copysign", "maximum", "minimum",
+                         "fmax", "fmin"})
+
+
+def _fpe_column(rows) -> dict:
+    """FPE, plus FPE_GENERIC for every other float ufunc with a float result and a float
+    LLVM lowering (comparisons, isnan, where, ... have none: NumPy never warns there)."""
+    column = dict(FPE)
+    for name, d in rows.items():
+        if name in column or name in _NEVER_WARN or d.kind != "elementwise" or not isinstance(d.fn, np.ufunc) or \
+                d.llvm is None or not any("f" in kinds for kinds in d.llvm):
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                types = d.fn.resolve_dtypes((np.dtype(np.float64),) * d.fn.nin + (None,))
+            except (TypeError, ValueError):
+                continue
+        if types[d.fn.nin].kind == "f":
+            column[name] = {"f": FPE_GENERIC}
+    return {name: {kinds: c for kinds, c in entry.items() if c} for name, entry in column.items()}
+
+
+# Operands whose NaN or infinity always makes the op's result NaN or infinite (for a float
+# loop): a kernel may test a value once where such ops carry it on (backends/llvm: the
+# fast test of whether any op raised an error tests only the ends of these chains).
+# Not x / inf (0), exp(-inf) (0), tanh, arctan, where, comparisons, maximum(-inf, x)...
+FPE_PROPAGATES = {
+    "add": (0, 1), "subtract": (0, 1), "multiply": (0, 1), "divide": (0,),
+    "negative": (0,), "positive": (0,), "absolute": (0,), "fabs": (0,), "square": (0,),
+    "sqrt": (0,), "cbrt": (0,), "log": (0,), "log2": (0,), "log10": (0,), "log1p": (0,),
+    "floor": (0,), "ceil": (0,), "trunc": (0,), "rint": (0,), "sin": (0,), "cos": (0,),
+    "tan": (0,), "sinh": (0,), "cosh": (0,), "deg2rad": (0,), "rad2deg": (0,),
+    "degrees": (0,), "radians": (0,), "conjugate": (0,), "copysign": (0,), "astype": (0,),
+}
+
+
+def fpe_name(op) -> str:
+    """The name NumPy's floating-point warnings give the op ("cast" for astype)."""
+    fn = OPS[op].fn
+    return fn.__name__ if isinstance(fn, np.ufunc) else "cast"
+
+
+def fpe_raised(condition, result, operands) -> np.ndarray:
+    """Where ``condition`` (an entry of the fpe column) holds: the column's meaning, in
+    NumPy (``operands``: the values in the loop's dtypes; ``result``: the op's)."""
+    def atom(a):
+        floats = [np.asarray(x) for x in operands if np.asarray(x).dtype.kind == "f"]
+        with np.errstate(all="ignore"):
+            if a == "nan":
+                return np.isnan(result)
+            if a == "inf":
+                return np.isinf(result)
+            if a == "numbers":
+                return functools.reduce(np.logical_and, [~np.isnan(x) for x in floats], True)
+            if a == "finite":
+                return functools.reduce(np.logical_and, map(np.isfinite, floats), True)
+            if a == "diff_inf":
+                return np.isinf(np.subtract(operands[0], operands[1]))
+            name, k = a.split(":")
+            x = np.asarray(operands[int(k)])
+            return {"zero": x == 0, "nonzero": x != 0, "minus_one": x == -1,
+                    "min": x == (np.iinfo(x.dtype).min if x.dtype.kind == "i" else -1)}[name]
+    out = np.zeros(np.shape(result), bool)
+    for term in condition:
+        t = np.ones(np.shape(result), bool)
+        for a in term:
+            t = t & atom(a)
+        out |= t
+    return out
 
 
 # --- decompositions: an op rewritten into other ops of the table -------------------------
@@ -654,6 +790,8 @@ def _table() -> dict:
         rows[name] = replace(rows[name], decompose=fn)
     for name, fn in CHECKS.items():
         rows[name] = replace(rows[name], check=fn)
+    for name, entry in _fpe_column(rows).items():
+        rows[name] = replace(rows[name], fpe=entry)
     return rows
 
 

@@ -7,8 +7,6 @@ the real function runs, so the user gets NumPy's own result or NumPy's own excep
 """
 from __future__ import annotations
 
-import os
-import sys
 import threading
 import time
 import warnings
@@ -17,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .ir.callsite import user_frame, warn_at_user
 from .lifecycle.hooks import SUBSCRIBERS as _HOOKS, emit
 
 
@@ -140,24 +139,7 @@ def as_caller(fn, *args, **kwargs):
             _issue_at_caller(caught)
 
 
-def _library_roots() -> tuple:
-    return tuple(os.path.dirname(m.__file__) + os.sep
-                 for m in map(sys.modules.get, ("weldish", "ir", "backends", "numpy",
-                                                "pandas"))
-                 if m is not None and getattr(m, "__file__", None))
-
-
 def _issue_at_caller(caught):
-    roots = _library_roots()
-    frame = sys._getframe(1)
-    while frame is not None and frame.f_code.co_filename.startswith(roots):
-        frame = frame.f_back
+    frame = user_frame()
     for w in caught:
-        if frame is None:
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-            continue
-        g = frame.f_globals
-        warnings.warn_explicit(w.message, w.category, frame.f_code.co_filename,
-                               frame.f_lineno, module=g.get("__name__"),
-                               registry=g.setdefault("__warningregistry__", {}),
-                               module_globals=g)
+        warn_at_user(w.message, w.category, frame, (w.filename, w.lineno))

@@ -10,12 +10,13 @@ import threading
 import time
 import warnings
 
+from ...ir.callsite import warn_at_user
 from ...ir.interpret import as_array, evaluate_node
 from ...ir.ops import OPS, Op
 from ...ir.passes import COMPILED
 from ...ir.passes.fuse import Kernel, partition
 from . import lowering
-from .runtime import GatherIndexError, InputChanged
+from .runtime import GatherIndexError, InputChanged, fp_errors
 
 
 class LLVMBackend:
@@ -137,18 +138,19 @@ class Program:
     def _function_getter(self, kernel):
         signature = []
 
-        def make_ir(name, ndim, classes, reduced):
+        def make_ir(name, ndim, classes, reduced, exact):
             from .emit import emit  # llvmlite.ir: imported only when compiling
             from .runtime import entry_ir, operand_count
-            loop = emit(kernel, f"{name}_loop", ndim, classes, reduced)
+            loop = emit(kernel, f"{name}_loop", ndim, classes, reduced, exact)
             return loop + entry_ir(name, f"{name}_loop", operand_count(kernel))
 
-        def get(ndim, classes, reduced):
+        def get(ndim, classes, reduced, exact=False):
             if not signature:
                 signature.append(kernel.signature())
+            # the exact floating-point variant: another function of the same kernel
             return self.backend.function(
-                signature[0], ndim, classes, reduced,
-                lambda name: make_ir(name, ndim, classes, reduced))
+                signature[0], ndim, classes, (reduced, "fpe-exact") if exact else reduced,
+                lambda name: make_ir(name, ndim, classes, reduced, exact))
         return get
 
     def run(self, memo, num_threads, observer=None):
@@ -163,7 +165,7 @@ class Program:
                 self._interpret(step, memo)
             else:
                 try:
-                    values = launch(memo, num_threads)
+                    values, flags = launch(memo, num_threads)
                 except InputChanged:
                     raise
                 except GatherIndexError as e:   # NumPy's error, as NumPy raises it
@@ -178,6 +180,8 @@ class Program:
                     self._interpret(step, memo)
                 else:
                     memo.update(zip(step.outputs, values))
+                    if flags is not None:   # NumPy's floating-point warnings of its ops
+                        fp_errors(launch.fpes, flags, warn_at_user)
                     for node, check in checks:
                         check(memo[node])
             if observer is not None and fresh:

@@ -32,10 +32,11 @@ import llvmlite.ir as ir
 import numpy as np
 
 from ...ir import build
-from ...ir.ops import OPS, REDUCE, SEGMENT, Op, start_value
+from ...ir.ops import FPE_KINDS, OPS, REDUCE, SEGMENT, Op, start_value
 from . import lowering, vecmath
 from .recipes import RECIPES
-from .runtime import BROADCAST, UNIT, operand_count
+from .runtime import (BROADCAST, FPE_ANY_BIT, GATHER_BIT, UNIT, fpe_bit, operand_count,
+                      status_words)
 
 I64 = ir.IntType(64)
 PTR = ir.PointerType()
@@ -184,9 +185,12 @@ class _MathFunctionAttributes(ir.FunctionAttributes):
         return super()._to_list(ret_type) + self.extra
 
 
-def emit(kernel, name: str, ndim: int, classes: tuple, reduced: tuple) -> str:
+def emit(kernel, name: str, ndim: int, classes: tuple, reduced: tuple,
+         exact: bool = False) -> str:
     """LLVM IR text of ``kernel`` for ``ndim`` coalesced dims; ``classes[k][d]`` is operand
-    k's stride class along d; ``reduced[d]`` marks reduced dims (reductions only)."""
+    k's stride class along d; ``reduced[d]`` marks reduced dims (reductions only).
+    ``exact``: the variant reporting each floating-point error by node and kind (else one
+    status bit says that some node may have raised one: see runtime.FPE_ANY_BIT)."""
     module = ir.Module(name=name)
     fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [I64, I64, PTR, PTR, PTR]), name)
     for arg in fn.args:
@@ -204,9 +208,15 @@ def emit(kernel, name: str, ndim: int, classes: tuple, reduced: tuple) -> str:
         [n.dtype if n in args else acc_dt.get(n, n.dtype) for n in kernel.outputs] + \
         [acc_dt[n] for n in args] + ([np.dtype(np.int64)] if kernel.compact is not None else [])
     gathered = kernel.gathered
+    fpe_list = lowering.fpe_nodes(kernel)
+    fpes = {n: (i, c) for i, (n, c) in enumerate(fpe_list)}
+    # the fast variant tests these nodes' conditions, and these values for NaN or inf
+    direct, tested = lowering.fpe_fast_checks(kernel, fpe_list) if not exact else \
+        ((), frozenset())
+    tested = tested.difference(kernel.reductions)   # the launcher tests their results
     first_gathered = len(dtypes)   # operands: the gathered sources, then their (length,
-    dtypes += [n.dtype for n in gathered]   # stride) pairs and the error flag (int64)
-    if gathered:
+    dtypes += [n.dtype for n in gathered]   # stride) pairs and the status words (int64)
+    if gathered or fpes:
         dtypes.append(np.dtype(np.int64))
     streamed = kernel.streamed
     stores = [(len(kernel.inputs) + j, n) for j, n in enumerate(kernel.outputs)
@@ -224,16 +234,65 @@ def emit(kernel, name: str, ndim: int, classes: tuple, reduced: tuple) -> str:
 
     shape = [load_i64(shape_p, d) for d in range(ndim)]
     base = [builder.load(builder.gep(data_p, [ir.Constant(I64, k)], source_etype=PTR), typ=PTR) for k in range(nops)]
+    # the gathered sources and the status array are addressed by index, never by the
+    # loop: broadcast if ``classes`` leaves them out
+    classes = tuple(classes) + ((BROADCAST,) * ndim,) * (nops - len(classes))
     stride = [[ir.Constant(I64, 0) if classes[k][d] == BROADCAST else
                ir.Constant(I64, np.dtype(dtypes[k]).itemsize) if classes[k][d] == UNIT else
                load_i64(strides_p, k * ndim + d) for d in range(ndim)] for k in range(nops)]
 
-    if gathered:   # each source's length and byte stride; the flag, kept in a register
+    if gathered or fpes:   # the status words, kept in registers (OR-ed per element)
         info = base[first_gathered + len(gathered)]
+        words = [builder.alloca(I64, name=f"status{w}")   # promoted to registers at O3
+                 for w in range(status_words(len(fpes)))]
+        for w in words:
+            builder.store(ir.Constant(I64, 0), w)
+        if fpes and not exact:   # "some node may have raised an error", per element
+            # an i64 of all ones where it holds: OR-ed as whole vector lanes (an i1 would
+            # be packed and unpacked around each vector of the loop)
+            maybe = builder.alloca(I64, name="maybe_fpe")
+            builder.store(ir.Constant(I64, 0), maybe)
+    if gathered:   # each source's length and byte stride
         lengths = [load_i64(info, 2 * g) for g in range(len(gathered))]
         gstrides = [load_i64(info, 2 * g + 1) for g in range(len(gathered))]
-        bad = builder.alloca(ir.IntType(1), name="bad")   # promoted to a register at O3
-        builder.store(ir.Constant(ir.IntType(1), 0), bad)
+
+    def flag(bit, cond):
+        """Set status bit ``bit`` where the i1 (or vector of) ``cond`` is true."""
+        w = words[bit // 64]
+        set_ = builder.shl(builder.zext(cond, I64), ir.Constant(I64, bit % 64))
+        builder.store(builder.or_(builder.load(w, typ=I64), set_), w)
+
+    def maybe_if(cond):
+        hit = builder.zext(cond, I64)
+        builder.store(builder.or_(builder.load(maybe, typ=I64), hit), maybe)
+
+    def fp_flags(n, args, ins, result):
+        """The OPS table's fpe conditions of node n at this element (``args``: its
+        operands in the loop dtypes ``ins``), OR-ed into its status bits; in the fast
+        variant, one cheap superset of them all into the "maybe" bit."""
+        i, condition = fpes[n]
+        atoms = {}
+
+        def atom(a):
+            if a not in atoms:
+                atoms[a] = _fpe_atom(ctx, a, result, n.dtype, args, ins)
+            return atoms[a]
+
+        def holds(terms):
+            hit = None
+            for term in terms:
+                t = None
+                for a in term:
+                    v = atom(a)
+                    t = v if t is None else builder.and_(t, v)
+                hit = t if hit is None else builder.or_(hit, t)
+            return hit
+        if not exact:
+            maybe_if(holds(_fpe_superset(condition)))
+            return
+        for j, kind in enumerate(FPE_KINDS):
+            if condition.get(kind):
+                flag(fpe_bit(i, j), holds(condition[kind]))
 
     def gather(n, vals):
         """x[idx] at this element: idx (as int64, NumPy's intp) wrapped once if negative;
@@ -246,7 +305,7 @@ def emit(kernel, name: str, ndim: int, classes: tuple, reduced: tuple) -> str:
         wrapped = builder.select(builder.icmp_signed("<", i, zero),
                                  builder.add(i, lengths[g]), i)
         ok = builder.icmp_unsigned("<", wrapped, lengths[g])
-        builder.store(builder.or_(builder.load(bad, typ=ir.IntType(1)), builder.not_(ok)), bad)
+        flag(GATHER_BIT, builder.not_(ok))
         offset = builder.mul(builder.select(ok, wrapped, zero), gstrides[g])
         where = builder.gep(base[first_gathered + g], [offset], source_etype=ir.IntType(8))
         return _load(builder, where, n.dtype)
@@ -256,6 +315,7 @@ def emit(kernel, name: str, ndim: int, classes: tuple, reduced: tuple) -> str:
 
     def body_values(ptrs):
         """Compute every body node at the current element; returns their values."""
+        ends = {}   # dtype -> running sum of the values tested, times 0
         vals = {n: _load(builder, ptrs[k], dtypes[k]) for k, n in enumerate(kernel.inputs)
                 if n in streamed}
         for n in kernel.body:
@@ -281,6 +341,14 @@ def emit(kernel, name: str, ndim: int, classes: tuple, reduced: tuple) -> str:
             value = ctx.apply(lowering.lowering(n), args, ins[0])
             # astype's entry is the source value itself; the cast below is the op
             vals[n] = ctx.cast(value, ins[0] if n.op is Op.ASTYPE else out, n.dtype)
+            if n in fpes and (exact or n in direct):
+                fp_flags(n, args, ins, vals[n])
+            if n in tested:   # the end of a chain carrying NaN and inf on: v * 0 + ...,
+                zero = ctx.const(0, n.dtype)   # one fused op each, as soon as v is known
+                ends[n.dtype] = ctx.intr("llvm.fmuladd", n.dtype, vals[n], zero,
+                                         ends.get(n.dtype, zero))
+        for total in ends.values():   # NaN where any of the values tested is
+            maybe_if(builder.fcmp_unordered("uno", total, total))
         return vals
 
     def combine(r, acc, v):
@@ -426,13 +494,66 @@ def emit(kernel, name: str, ndim: int, classes: tuple, reduced: tuple) -> str:
             store_acc(phi, ptrs, k, r, kv)
 
     level(0, base, start, end, ir.Constant(I64, 0), ir.Constant(ir.IntType(1), 1))
-    if gathered:   # several threads may set it: an atomic store, once per call
-        with builder.if_then(builder.load(bad, typ=ir.IntType(1))):
-            flag = builder.gep(info, [ir.Constant(I64, 2 * len(gathered))], source_etype=I64)
-            builder.atomic_rmw("or", flag, ir.Constant(I64, 1), "monotonic")
+    if fpes and not exact:
+        flag(FPE_ANY_BIT, builder.icmp_unsigned("!=", builder.load(maybe, typ=I64),
+                                                ir.Constant(I64, 0)))
+    # several threads may set them: an atomic OR per word, once per call
+    for w, word in enumerate(words if gathered or fpes else ()):
+        value = builder.load(word, typ=I64)
+        with builder.if_then(builder.icmp_unsigned("!=", value, ir.Constant(I64, 0))):
+            at_w = builder.gep(info, [ir.Constant(I64, 2 * len(gathered) + w)],
+                               source_etype=I64)
+            builder.atomic_rmw("or", at_w, value, "monotonic")
     builder.ret_void()
     ctx.finish()
     return str(module)
+
+
+def _fpe_superset(condition) -> tuple:
+    """One condition holding wherever any of ``condition``'s kinds does: the alternatives
+    of all kinds together."""
+    return tuple(t for kind in FPE_KINDS for t in condition.get(kind, ()))
+
+
+def _fpe_atom(ctx, atom, result, result_dt, args, ins):
+    """One atom of the OPS table's fpe conditions (see ir.ops.FPE), as an i1."""
+    b = ctx.b
+    floats = [(a, t) for a, t in zip(args, ins) if t.kind == "f"]
+
+    def infinite(v, dt):
+        return b.fcmp_ordered("==", ctx.intr("llvm.fabs", dt, v), ctx.const(np.inf, dt))
+
+    def all_of(values):
+        out = ctx.llconst(ir.IntType(1), 1)
+        for v in values:
+            out = b.and_(out, v)
+        return out
+    if atom == "nan":
+        return b.fcmp_unordered("uno", result, result)
+    if atom == "inf":
+        return infinite(result, result_dt)
+    if atom == "nonfinite":   # NaN or +-inf
+        return b.fcmp_unordered(">=", ctx.intr("llvm.fabs", result_dt, result),
+                                ctx.const(np.inf, result_dt))
+    if atom == "numbers":   # one compare per two operands
+        return all_of(b.fcmp_ordered("ord", a, c) for a, c in
+                      zip([a for a, _ in floats][::2], [a for a, _ in floats][1::2] +
+                          [a for a, _ in floats][-1:] * (len(floats) % 2)))
+    if atom == "finite":
+        return all_of(b.fcmp_ordered("<", ctx.intr("llvm.fabs", t, a), ctx.const(np.inf, t))
+                      for a, t in floats)
+    if atom == "diff_inf":
+        return infinite(b.fsub(args[0], args[1]), ins[0])
+    name, k = atom.split(":")
+    v, t = args[int(k)], ins[int(k)]
+    if t.kind == "f":
+        return b.fcmp_ordered("==", v, ctx.const(0, t)) if name == "zero" else \
+            b.fcmp_unordered("!=", v, ctx.const(0, t))
+    value = {"zero": 0, "nonzero": 0, "minus_one": -1,
+             "min": np.iinfo(t).min if t.kind == "i" else -1}[name]
+    return b.icmp_signed("!=" if name == "nonzero" else "==", v,
+                         ir.Constant(llvm_type(t), int(value) if t.kind == "i" or value >= 0
+                                     else int(value) & ((1 << (8 * t.itemsize)) - 1)))
 
 
 def _operand(ctx, vals, node, loop_dt):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...ir import build
-from ...ir.ops import OPS, REDUCE, SCAN, SEGMENT, Op, single_element
+from ...ir.ops import FPE_PROPAGATES, OPS, REDUCE, SCAN, SEGMENT, Op, single_element
 
 SUPPORTED = frozenset(np.dtype(t) for t in (
     "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
@@ -160,3 +160,88 @@ def _segment_fusable(node) -> str | None:
     if node.op in (Op.SEGMENT_MIN, Op.SEGMENT_MAX) and floats and not arg.get("skipna"):
         return "a NaN-propagating min/max (decomposed first)"
     return None if lowering(node) else f"{node.op} of {node.dtype}"
+
+
+def fpe_condition(node) -> dict | None:
+    """The OPS table's fpe entry for this node's loop ({kind: condition}), or None: its
+    values never make NumPy warn (the loop has no flag code for it)."""
+    table = OPS[node.op].fpe
+    if table is None or node.op not in ELEMENTWISE_FPE:
+        return None
+    ins, out = loop_dtypes(node)
+    if node.op is Op.ASTYPE and not (   # only a float narrowed to a float may overflow
+            ins[0].kind == "f" and out.kind == "f" and out.itemsize < ins[0].itemsize):
+        return None
+    return entry(table, ins[0].kind) or None
+
+
+def fpe_nodes(kernel) -> tuple:
+    """(node, {kind: condition}) of the body nodes whose values may make NumPy warn, in
+    the body's (topological) order: the order their warnings are issued in."""
+    found = []
+    for n in kernel.body:
+        if n.op is Op.TAKE or n.op in REDUCE or n.op in SCAN or n.op in SEGMENT or \
+                n.op in SINGLE_ELEMENT or n is kernel.compact:
+            continue
+        condition = fpe_condition(n)
+        if condition:
+            found.append((n, condition))
+    return tuple(found)
+
+
+ELEMENTWISE_FPE = frozenset(op for op, d in OPS.items()
+                            if d.kind == "elementwise" and d.fpe is not None)
+
+
+def _results_only(condition) -> bool:
+    """Whether every alternative of ``condition`` needs a NaN or infinite result."""
+    return all("nan" in t or "inf" in t for kind in condition for t in condition[kind])
+
+
+def _propagating_consumer(node, kernel, consumers):
+    """A body node computed in the loop whose float result is NaN or infinite whenever
+    ``node``'s value is (the OPS table's FPE_PROPAGATES; a float sum or product of it),
+    or None."""
+    for u, k in consumers.get(node, ()):
+        if u.op in (Op.SUM, Op.PROD) and u in kernel.reductions and \
+                node.dtype.kind == "f" and accumulator_dtype(u).kind == "f":
+            return u
+        if u.op is Op.TAKE or u.op in REDUCE or u.op in SCAN or u.op in SEGMENT or \
+                u.op in SINGLE_ELEMENT or u is kernel.compact or u.dtype.kind != "f" or \
+                k not in FPE_PROPAGATES.get(str(u.op), ()):
+            continue
+        ins, _ = loop_dtypes(u)
+        if ins[k].kind == "f":
+            return u
+    return None
+
+
+def fpe_fast_checks(kernel, fpes) -> tuple:
+    """What a kernel's fast variant tests to learn whether any node of ``fpes`` may have
+    raised a floating-point error: (nodes whose conditions it tests, all kinds at once;
+    values it tests for NaN or infinity). A node whose errors all give a NaN or infinite
+    result is covered by the end of the chain of ops that carry such a value on (a
+    kernel output, or the operand of a where, an exp, a comparison...): one test there
+    covers every node up the chain."""
+    consumers: dict = {}
+    for u in kernel.body:
+        for k, s in enumerate(u.src):
+            consumers.setdefault(s, []).append((u, k))
+    ends: dict = {}
+    for v in reversed(kernel.body):   # a consumer comes later in the body
+        u = _propagating_consumer(v, kernel, consumers)
+        ends[v] = v if u is None else ends[u]
+    direct, tested = [], set()
+    for n, condition in fpes:
+        if n.dtype.kind == "f" and _results_only(condition):
+            tested.add(ends[n])
+        else:
+            direct.append(n)
+    return tuple(direct), frozenset(tested)
+
+
+def fpe_host_tests(kernel, fpes) -> tuple:
+    """The reductions among a fast variant's tested values: a float sum or product is NaN
+    or infinite where one of its values is, so the launcher tests its result instead
+    (once, after the loop) and the loop tests nothing for it."""
+    return tuple(n for n in fpe_fast_checks(kernel, fpes)[1] if n in kernel.reductions)

@@ -17,9 +17,9 @@ import os
 import threading
 import numpy as np
 
-from ...ir.ops import COMBINE, SEGMENT, Op, start_value
+from ...ir.ops import COMBINE, FPE_KINDS, FPE_MESSAGES, SEGMENT, Op, fpe_name, start_value
 from ...ir.passes.fuse import reduced_axes
-from .lowering import ARG_REDUCTIONS
+from .lowering import ARG_REDUCTIONS, fpe_host_tests, fpe_nodes
 
 # Stride classes of an operand along a dimension, compiled into a kernel (emit): a stride
 # known to be 0 or one element lets the innermost loop vectorize.
@@ -70,21 +70,70 @@ def gather_error(kernel, value):
     raise RuntimeError("a gather flagged an index NumPy accepts")
 
 
-def gather_operands(kernel, sources) -> list:
-    """The operands after all others for ``kernel.gathered``'s host ``sources``: the
-    sources, then int64 (length, byte stride) per source and the error flag (0)."""
-    info = [v for a in sources for v in (a.shape[0], a.strides[0])] + [0]
+# The status words a kernel reports in (its last operand's last words, OR-ed into by
+# every call): bit 0, a gather index out of bounds; bit 1, some node that may raise a
+# floating-point error (``lowering.fpe_nodes``) may have raised one (a kernel's fast
+# variant: one cheap test per node, a superset of the OPS table's conditions); then, in
+# the exact variant (compiled and run only when the fast one set bit 1), three bits per
+# such node, one per kind of FPE_KINDS: the table's conditions themselves.
+GATHER_BIT, FPE_ANY_BIT = 0, 1
+
+
+def fpe_bit(i: int, kind: int) -> int:
+    return 2 + len(FPE_KINDS) * i + kind
+
+
+def status_words(nfpe: int) -> int:
+    return (fpe_bit(nfpe, 0) + 63) // 64
+
+
+def has_status(kernel) -> bool:
+    return bool(kernel.gathered) or bool(fpe_nodes(kernel))
+
+
+def status_operands(sources, nfpe) -> list:
+    """The operands after all others: the gathered host ``sources``, then one int64 array
+    of (length, byte stride) per source and the status words (0)."""
+    info = [v for a in sources for v in (a.shape[0], a.strides[0])] + [0] * status_words(nfpe)
     return list(sources) + [np.array(info, np.int64)]
 
 
 def operand_count(kernel) -> int:
     """A kernel's operands: its inputs, its outputs, the best value so far of each arg
-    reduction, a compaction's cursor, then the gathered sources and their information
-    (emit's and the launcher's common order)."""
-    gathers = len(kernel.gathered)
+    reduction, a compaction's cursor, then the gathered sources and the status array
+    (gathered sources' information and status words): emit's and the launcher's order."""
     return len(kernel.inputs) + len(kernel.outputs) + \
         sum(n.op in ARG_REDUCTIONS for n in kernel.outputs) + \
-        (kernel.compact is not None) + gathers + (gathers > 0)
+        (kernel.compact is not None) + len(kernel.gathered) + has_status(kernel)
+
+
+_ERRSTATE_KEY = {"divide": "divide", "overflow": "over", "invalid": "invalid"}
+
+
+def fp_errors_matter() -> bool:
+    """Whether NumPy would react to a floating-point error now (not all 'ignore')."""
+    state = np.geterr()
+    return any(state[k] != "ignore" for k in _ERRSTATE_KEY.values())
+
+
+def fp_errors(fpes, words, warn) -> None:
+    """NumPy's reaction to the floating-point errors a kernel flagged (``words``), once
+    per (node, kind) in the nodes' order, as NumPy's ufunc calls would have reacted under
+    the errstate in force now: nothing ('ignore'), FloatingPointError ('raise'), else
+    ``warn(message)`` (a RuntimeWarning at the user's line)."""
+    modes = np.geterr()
+    for i, (node, _) in enumerate(fpes):
+        for j, kind in enumerate(FPE_KINDS):
+            bit = fpe_bit(i, j)
+            if not words[bit // 64] >> (bit % 64) & 1:
+                continue
+            mode = modes[_ERRSTATE_KEY[kind]]
+            if mode == "ignore":
+                continue
+            message = f"{FPE_MESSAGES[kind]} encountered in {fpe_name(node.op)}"
+            if mode == "raise":
+                raise FloatingPointError(message)
+            warn(message)
 
 
 def coalesce(shape, strides_per_op, reduced, itemsizes):
@@ -126,7 +175,8 @@ class Launcher:
     compiled function are kept. Operands: the inputs, then the outputs."""
 
     def __init__(self, kernel, get_function):
-        """``get_function(ndim, classes, reduced)``: the compiled kernel for a layout."""
+        """``get_function(ndim, classes, reduced, exact)``: the compiled kernel for a
+        layout (``exact``: its variant reporting floating-point errors per node and kind)."""
         self.kernel = kernel
         self.get_function = get_function
         self.layouts: dict = {}
@@ -177,6 +227,11 @@ class Launcher:
             self.mask_shape = kernel.compact.src[1].shape + \
                 (1,) * (len(shape) - kernel.compact.src[1].ndim)
         self.gathered = kernel.gathered
+        self.fpes = fpe_nodes(kernel)
+        # outputs whose NaN or infinity says that an op may have raised an error
+        self.host_tests = tuple(kernel.outputs.index(n)
+                                for n in fpe_host_tests(kernel, self.fpes))
+        self.status = bool(self.gathered) or bool(self.fpes)
         # inputs only read whole: not addressed by the loop (zero strides, never loaded)
         self.whole_only = frozenset(k for k, n in enumerate(kernel.inputs)
                                     if n not in kernel.streamed)
@@ -200,17 +255,19 @@ class Launcher:
                                     dtype).reshape(shape))
         return outs
 
-    def _layout(self, arrays, shape, key):
+    def _layout(self, arrays, shape, key, exact=False):
         zero = (0,) * len(shape)
-        extra = len(self.gathered) + bool(self.gathered)   # addressed by index, not loop
+        extra = len(self.gathered) + self.status   # addressed by index, not loop
         strides = [zero if k in self.whole_only else broadcast_strides(a, shape)
-                   for k, a in enumerate(arrays)] + self.out_strides + [zero] * extra
+                   for k, a in enumerate(arrays)] + self.out_strides
         itemsizes = [a.itemsize for a in arrays] + [d.itemsize for _, d, _, _ in self.buffers]
-        itemsizes += [n.dtype.itemsize for n in self.gathered] + [8] * bool(self.gathered)
         shape, strides, red = coalesce(shape, strides, self.reduced, itemsizes)
+        # the operands after those (never addressed by the loop): zero strides
+        strides += [(0,) * len(shape)] * extra
+        itemsizes += [n.dtype.itemsize for n in self.gathered] + [8] * self.status
         classes = tuple(tuple(stride_class(s, size) for s in st)
                         for st, size in zip(strides, itemsizes))
-        fn = self.get_function(len(shape), classes, red)
+        fn = self.get_function(len(shape), classes, red, exact)
         # shape and strides as int64 arrays, passed by address (kept alive by the layout)
         c_shape = array.array("q", shape)
         c_strides = array.array("q", [s for st in strides for s in st])
@@ -218,36 +275,49 @@ class Launcher:
             not (red[0] and self.kernel.scan is not None)
         layout = (fn, shape, c_shape.buffer_info()[0], c_strides.buffer_info()[0], red[0],
                   parallel, (c_shape, c_strides))
-        self.layouts[key] = layout
+        self.layouts[key, exact] = layout
         return layout
 
-    def __call__(self, memo, num_threads: int) -> list:
-        """The kernel's outputs' values, its operands' values read from ``memo``."""
+    def __call__(self, memo, num_threads: int, exact: bool = False) -> tuple:
+        """The kernel's outputs' values, its operands' values read from ``memo``, and its
+        status words where it raised floating-point errors, else None (see ``fp_errors``).
+        Run again by its exact variant when the fast one saw a possible error and NumPy
+        would react to one."""
         kernel = self.kernel
         outs = self._outputs()
         if self.empty:
-            return self._finish(outs)
+            return self._finish(outs), None
         extra = ()
-        if self.gathered:
+        if self.status:
             sources = [_array(memo[n]) for n in self.gathered]
             if any(a.ndim != 1 or not a.shape[0] for a in sources):
                 # an empty source (no index is valid) or one of another rank than recorded
                 gather_error(kernel, self._host_value(memo))
-            extra = gather_operands(kernel, sources)
+            extra = status_operands(sources, len(self.fpes))
         if kernel.pieces:
             for region, arrays, region_outs in self._regions(memo, outs):
                 key = (region, tuple((a.shape, a.strides) for a in arrays))
-                self._launch(arrays, region_outs, region, key, num_threads, extra)
+                self._launch(arrays, region_outs, region, key, num_threads, extra, exact)
         else:
             arrays = [_array(memo[n]) for n in kernel.inputs]
             if kernel.compact is not None:
                 arrays[self.mask] = arrays[self.mask].reshape(self.mask_shape)
             # the operands' shapes are the graph's (static): only their strides vary
             self._launch(arrays, outs, kernel.shape, tuple([a.strides for a in arrays]),
-                         num_threads, extra)
-        if self.gathered and extra[-1][-1]:
+                         num_threads, extra, exact)
+        words = extra[-1][2 * len(self.gathered):] if self.status else None
+        if self.gathered and words[0] >> GATHER_BIT & 1:
             gather_error(kernel, self._host_value(memo))
-        return self._finish(outs)
+        if not self.fpes:
+            return self._finish(outs), None
+        if not exact:
+            outs = self._finish(outs)
+            if (words[0] >> FPE_ANY_BIT & 1 or not all(
+                    np.isfinite(outs[j]).all() for j in self.host_tests)) and \
+                    fp_errors_matter():
+                return self(memo, num_threads, exact=True)
+            return outs, None
+        return self._finish(outs), (words if words.any() else None)
 
     def _host_value(self, memo):
         """An input's value for the oracle (a piecewise one joined from its parts)."""
@@ -260,10 +330,10 @@ class Launcher:
             return memo[n]
         return value
 
-    def _launch(self, arrays, outs, shape, key, num_threads, extra=()):
+    def _launch(self, arrays, outs, shape, key, num_threads, extra=(), exact=False):
         """Run the loop over ``shape`` (the kernel's, or one region's); ``key``: what
         the operands' layout depends on."""
-        layout = self.layouts.get(key) or self._layout(arrays, shape, key)
+        layout = self.layouts.get((key, exact)) or self._layout(arrays, shape, key, exact)
         fn, shape, c_shape, c_strides, outer_reduced, parallel, _ = layout
         chunks = _chunks(shape[0], num_threads) if parallel and num_threads > 1 else ()
         extra = list(extra)
