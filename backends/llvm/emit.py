@@ -343,12 +343,13 @@ def emit(kernel, name: str, ndim: int, classes: tuple, reduced: tuple,
             vals[n] = ctx.cast(value, ins[0] if n.op is Op.ASTYPE else out, n.dtype)
             if n in fpes and (exact or n in direct):
                 fp_flags(n, args, ins, vals[n])
-            if n in tested:   # the end of a chain carrying NaN and inf on: v * 0 + ...,
-                zero = ctx.const(0, n.dtype)   # one fused op each, as soon as v is known
-                ends[n.dtype] = ctx.intr("llvm.fmuladd", n.dtype, vals[n], zero,
-                                         ends.get(n.dtype, zero))
-        for total in ends.values():   # NaN where any of the values tested is
-            maybe_if(builder.fcmp_unordered("uno", total, total))
+            if n in tested:   # the end of a chain carrying NaN and inf on: summed,
+                # NaN or infinite where one of them is (or where the sum overflows: a
+                # false alarm, which only makes the exact variant run)
+                ends[n.dtype] = vals[n] if n.dtype not in ends else \
+                    builder.fadd(ends[n.dtype], vals[n])
+        for dt, total in ends.items():   # NaN or inf where any of the values tested is
+            maybe_if(_fpe_atom(ctx, "nonfinite", total, dt, (), ()))
         return vals
 
     def combine(r, acc, v):

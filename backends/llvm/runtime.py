@@ -73,9 +73,10 @@ def gather_error(kernel, value):
 # The status words a kernel reports in (its last operand's last words, OR-ed into by
 # every call): bit 0, a gather index out of bounds; bit 1, some node that may raise a
 # floating-point error (``lowering.fpe_nodes``) may have raised one (a kernel's fast
-# variant: one cheap test per node, a superset of the OPS table's conditions); then, in
-# the exact variant (compiled and run only when the fast one set bit 1), three bits per
-# such node, one per kind of FPE_KINDS: the table's conditions themselves.
+# variant: a NaN/inf test of the values ending chains of ops that carry NaN/inf on,
+# ``lowering.fpe_fast_checks``; the launcher tests float sums' results); then, in the
+# exact variant (compiled and run only when the fast one saw something and NumPy would
+# react), three bits per such node, one per kind of FPE_KINDS: the table's conditions.
 GATHER_BIT, FPE_ANY_BIT = 0, 1
 
 

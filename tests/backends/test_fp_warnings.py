@@ -283,3 +283,10 @@ def test_gathered_values_and_the_index_error_share_the_status():
 def test_concatenated_pieces():
     a, b = np.array([1.0, 0.0]), np.array([-1.0, 2.0, 3.0])
     _same_warnings(lambda xp, u, v: xp.log(xp.concatenate([u, v])) * 2.0, a, b)
+
+
+def test_a_false_alarm_of_the_fast_test_warns_nothing():
+    """The fast test sums the values it tests (an overflow of that sum is a false alarm):
+    the exact variant then finds no error."""
+    x = np.array([5e307, 1.0, -5e307])
+    assert _same_warnings(lambda xp, v: xp.where(v > 0, v * 3.0, v * 2.0), x) == []
