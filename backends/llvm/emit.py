@@ -213,7 +213,10 @@ def emit(kernel, name: str, ndim: int, classes: tuple, reduced: tuple,
     # the fast variant tests these nodes' conditions, and these values for NaN or inf
     direct, tested = lowering.fpe_fast_checks(kernel, fpe_list) if not exact else \
         ((), frozenset())
-    tested = tested.difference(kernel.reductions)   # the launcher tests their results
+    # a float sum's result is tested once per line when it is summed in a register (the
+    # innermost dim reduced), else by the launcher: not each value the loop sums
+    summed = tested.intersection(kernel.reductions)
+    tested = tested.difference(kernel.reductions)
     first_gathered = len(dtypes)   # operands: the gathered sources, then their (length,
     dtypes += [n.dtype for n in gathered]   # stride) pairs and the status words (int64)
     if gathered or fpes:
@@ -493,6 +496,8 @@ def emit(kernel, name: str, ndim: int, classes: tuple, reduced: tuple,
         builder.position_at_end(exit_)
         for (k, r, kv), phi in zip(in_register, phis):
             store_acc(phi, ptrs, k, r, kv)
+            if r in summed:
+                maybe_if(_fpe_atom(ctx, "nonfinite", phi, acc_dt[r], (), ()))
 
     level(0, base, start, end, ir.Constant(I64, 0), ir.Constant(ir.IntType(1), 1))
     if fpes and not exact:

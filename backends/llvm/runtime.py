@@ -275,7 +275,7 @@ class Launcher:
         parallel = math.prod(shape) >= PARALLEL_THRESHOLD and \
             not (red[0] and self.kernel.scan is not None)
         layout = (fn, shape, c_shape.buffer_info()[0], c_strides.buffer_info()[0], red[0],
-                  parallel, (c_shape, c_strides))
+                  parallel, (c_shape, c_strides), red[-1])
         self.layouts[key, exact] = layout
         return layout
 
@@ -296,16 +296,19 @@ class Launcher:
                 gather_error(kernel, self._host_value(memo))
             extra = status_operands(sources, len(self.fpes))
         if kernel.pieces:
+            sums_tested = True
             for region, arrays, region_outs in self._regions(memo, outs):
                 key = (region, tuple((a.shape, a.strides) for a in arrays))
-                self._launch(arrays, region_outs, region, key, num_threads, extra, exact)
+                sums_tested &= self._launch(arrays, region_outs, region, key, num_threads,
+                                            extra, exact)
         else:
             arrays = [_array(memo[n]) for n in kernel.inputs]
             if kernel.compact is not None:
                 arrays[self.mask] = arrays[self.mask].reshape(self.mask_shape)
             # the operands' shapes are the graph's (static): only their strides vary
-            self._launch(arrays, outs, kernel.shape, tuple([a.strides for a in arrays]),
-                         num_threads, extra, exact)
+            sums_tested = self._launch(arrays, outs, kernel.shape,
+                                       tuple([a.strides for a in arrays]), num_threads,
+                                       extra, exact)
         words = extra[-1][2 * len(self.gathered):] if self.status else None
         if self.gathered and words[0] >> GATHER_BIT & 1:
             gather_error(kernel, self._host_value(memo))
@@ -313,7 +316,7 @@ class Launcher:
             return self._finish(outs), None
         if not exact:
             outs = self._finish(outs)
-            if (words[0] >> FPE_ANY_BIT & 1 or not all(
+            if (words[0] >> FPE_ANY_BIT & 1 or not sums_tested and not all(
                     np.isfinite(outs[j]).all() for j in self.host_tests)) and \
                     fp_errors_matter():
                 return self(memo, num_threads, exact=True)
@@ -333,19 +336,20 @@ class Launcher:
 
     def _launch(self, arrays, outs, shape, key, num_threads, extra=(), exact=False):
         """Run the loop over ``shape`` (the kernel's, or one region's); ``key``: what
-        the operands' layout depends on."""
+        the operands' layout depends on. Returns whether the loop tested its float sums
+        for NaN and inf itself (summed in registers: the innermost dim reduced)."""
         layout = self.layouts.get((key, exact)) or self._layout(arrays, shape, key, exact)
-        fn, shape, c_shape, c_strides, outer_reduced, parallel, _ = layout
+        fn, shape, c_shape, c_strides, outer_reduced, parallel, _, sums_tested = layout
         chunks = _chunks(shape[0], num_threads) if parallel and num_threads > 1 else ()
         extra = list(extra)
         if self.kernel.compact is not None:
             self._launch_compaction(fn, arrays, outs, shape, c_shape, c_strides, chunks,
                                     num_threads, extra)
-            return
+            return sums_tested
         if len(chunks) <= 1:
             objects = _objects(arrays + outs + extra)
             fn(0, shape[0], c_shape, objects.buffer_info()[0], c_strides)
-            return
+            return sums_tested
         # each thread accumulates privately when the outer dim is reduced; combined with
         # the accumulators in chunk order, so the result does not depend on timing
         k = self.first_acc if outer_reduced else len(outs)
@@ -359,6 +363,7 @@ class Launcher:
             f.result()
         if outer_reduced:
             self._combine(outs, privates)
+        return sums_tested
 
     def _launch_compaction(self, fn, arrays, outs, shape, c_shape, c_strides, chunks,
                            num_threads, extra=()):

@@ -290,3 +290,10 @@ def test_a_false_alarm_of_the_fast_test_warns_nothing():
     the exact variant then finds no error."""
     x = np.array([5e307, 1.0, -5e307])
     assert _same_warnings(lambda xp, v: xp.where(v > 0, v * 3.0, v * 2.0), x) == []
+
+
+@pytest.mark.parametrize("axis", [0, 1, None])
+def test_sums_along_each_axis(axis):
+    x = np.array([[1.0, 2.0, 3.0], [4.0, 0.0, 6.0]])
+    _same_warnings(lambda xp, v: xp.sum(xp.log(v) * 2.0, axis=axis), x)
+    _same_warnings(lambda xp, v: xp.sum(xp.log(v + 1.0) * 2.0, axis=axis), x)
