@@ -13,7 +13,7 @@ import math
 import numpy as np
 from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 
-from . import dtypes as dt
+from . import dtypes as dt, fpstate
 from .node import Buffer, Node, canon
 from .ops import NO_IDENTITY, OPS, Op, REDUCE, SCAN
 
@@ -128,7 +128,7 @@ def elementwise(op: Op, *srcs: Node, arg=None) -> Node:
         raise TypeError(f"{op} takes {d.arity} operands, got {len(srcs)}")
     shape = _broadcast_shape(srcs)
     dtype = _probe_dtype(op, srcs, arg)
-    return Node(op, dtype, shape, srcs, arg)
+    return fpstate.note(Node(op, dtype, shape, srcs, arg))
 
 
 def astype(x: Node, dtype) -> Node:

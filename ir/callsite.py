@@ -38,7 +38,9 @@ def warn_at_user(message, category=RuntimeWarning, frame=None, where=None):
         warnings.warn_explicit(message, category, filename, lineno)
         return
     g = frame.f_globals
-    warnings.warn_explicit(message, category, frame.f_code.co_filename, frame.f_lineno,
-                           module=g.get("__name__"),
-                           registry=g.setdefault("__warningregistry__", {}),
-                           module_globals=g)
+    args = (message, category, frame.f_code.co_filename, frame.f_lineno)
+    kwargs = {"module": g.get("__name__"), "registry": g.setdefault("__warningregistry__", {})}
+    try:
+        warnings.warn_explicit(*args, **kwargs, module_globals=g)
+    except ImportError:   # a loader that cannot give the source (``python -`` reads stdin)
+        warnings.warn_explicit(*args, **kwargs)

@@ -14,7 +14,7 @@ import numpy as np
 
 from . import backends
 from .config import SETTINGS
-from .ir import passes, template
+from .ir import fpstate, passes, template
 from .ir.ops import Op
 from .ir.node import Node
 from .lifecycle import hooks as _hooks, observe as _observe
@@ -111,6 +111,14 @@ def run_nodes(nodes: list[Node], scheduler=None, backend=None) -> list[np.ndarra
         if split.has_calls(nodes):
             return split.run(nodes, _client(scheduler))
     # ---
+    state = fpstate.graph_state(nodes)
+    if state is not None:   # recorded under another np.errstate: NumPy reacted under it
+        with np.errstate(**state):
+            return _run_compiled(nodes, backend)
+    return _run_compiled(nodes, backend)
+
+
+def _run_compiled(nodes, backend):
     if backend != "cupy" and not _quiet_fp(np.geterr()):
         backend = "interp"  # np.errstate(...='raise'/'call'/...): NumPy's own loops do it
     prepared, inputs = program_for(nodes, backend)

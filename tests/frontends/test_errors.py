@@ -351,3 +351,16 @@ def test_errstate_that_traps_floating_point_errors_is_numpys(mode):
         assert len(seen) == 2 and seen[0] == seen[1], seen
     with numpy.errstate(divide="ignore"):   # compiled again
         npt.assert_array_equal(numpy.asarray(wnp.log(lz(wnp, data))), numpy.log(data))
+
+
+def test_errstate_at_the_call_decides_as_in_numpy():
+    """NumPy reacts under the errstate of the op's call: an op recorded inside
+    np.errstate(divide='ignore') stays quiet when evaluated outside it."""
+    data = numpy.array([0.0, 1.0])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with numpy.errstate(divide="ignore"):
+            y = wnp.log(lz(wnp, data))
+        got = numpy.asarray(y)
+    npt.assert_array_equal(got, [-numpy.inf, 0.0])
+    assert not [w for w in caught if issubclass(w.category, RuntimeWarning)], caught

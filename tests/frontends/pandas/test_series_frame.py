@@ -488,3 +488,16 @@ def test_isinstance_of_pandas_classes_as_a_library_checks_it():
     weldish.fallbacks.clear()
     assert isinstance(w, ABCDataFrame) and isinstance(w.a * 2, ABCSeries)
     assert not weldish.fallbacks.counts
+
+
+def test_arithmetic_by_zero_is_quiet_as_in_pandas():
+    """pandas computes its operators under np.errstate(all='ignore'): no RuntimeWarning
+    for s / 0, on any backend (the compiled kernels now report NumPy's warnings)."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for values in ([1.0, 0.0, -1.0], [1, 0, 2]):
+            w, p = wpd.Series(values), pandas.Series(values)
+            same(w / 0, p / 0)
+            same((w * 0) / (w - w), (p * 0) / (p - p))
+            same(w // 0, p // 0)
