@@ -66,18 +66,24 @@ def emit_parallel(kernel, name, nk, ndim, common, ops, signature, unravel, body,
         out.extend(w.lines)
         out.append("}")
 
+    def block_kernel(role, fold):
+        """A kernel over blocks of a part: each thread's run folded by thread 0 (in
+        thread order) with ``fold``; the caller writes the rest of thread 0's block."""
+        w = emit._Writer()
+        params = common + [("tot", "ptr"), ("chunk", "ll"), ("parts", "ll")]
+        signature(f"{name}_{role}", params)
+        functions[f"scan_{role}"] = (f"{name}_{role}", params)
+        header(w)
+        run_loop(w, False)
+        w("sh[t] = run;", 2)
+        w("__syncthreads();", 2)
+        w("if (t == 0) {", 2)
+        w(f"{ct} s = {start};", 3)
+        w(f"for (unsigned u = 0; u < blockDim.x; ++u) {fold}", 3)
+        return w
+
     # part totals
-    w = emit._Writer()
-    params = common + [("tot", "ptr"), ("chunk", "ll"), ("parts", "ll")]
-    signature(f"{name}_totals", params)
-    functions["scan_totals"] = (f"{name}_totals", params)
-    header(w)
-    run_loop(w, False)
-    w("sh[t] = run;", 2)
-    w("__syncthreads();", 2)
-    w("if (t == 0) {", 2)
-    w(f"{ct} s = {start};", 3)
-    w(f"for (unsigned u = 0; u < blockDim.x; ++u) s = {combine('s', 'sh[u]')};", 3)
+    w = block_kernel("totals", f"s = {combine('s', 'sh[u]')};")
     w(f"(({st}*)tot)[blk] = ({st})s;", 3)
     w("}", 2)
     w("__syncthreads();", 2)
@@ -97,18 +103,7 @@ def emit_parallel(kernel, name, nk, ndim, common, ops, signature, unravel, body,
     out.extend(w.lines)
     out.append("}")
     # the values
-    w = emit._Writer()
-    params = common + [("tot", "ptr"), ("chunk", "ll"), ("parts", "ll")]
-    signature(f"{name}_parts", params)
-    functions["scan_parts"] = (f"{name}_parts", params)
-    header(w)
-    run_loop(w, False)
-    w("sh[t] = run;", 2)
-    w("__syncthreads();", 2)
-    w("if (t == 0) {", 2)
-    w(f"{ct} s = {start};", 3)
-    w(f"for (unsigned u = 0; u < blockDim.x; ++u) {{ {ct} v = sh[u]; sh[u] = s; "
-      f"s = {combine('s', 'v')}; }}", 3)
+    w = block_kernel("parts", f"{{ {ct} v = sh[u]; sh[u] = s; s = {combine('s', 'v')}; }}")
     w("}", 2)
     w("__syncthreads();", 2)
     w(f"const {ct} part = ({ct})((const {st}*)tot)[blk], within = sh[t];", 2)
