@@ -38,12 +38,15 @@ def _range_codes(keys, valid, lo, span):
 
 @njit(nogil=True, cache=True)
 def _window_scan(keys, valid, base, top, first, seen, out):
-    """Marks ``seen[key - base]`` with the first row (numbered from ``first``) of each
-    valid key in [base, top] (-1: none); returns (smallest, largest, how many) of the
-    valid keys outside it; ``out``: each row's slot (key - base; -1: not valid), the
-    codes themselves when the table turns out to be the identity. One pass: a direct
-    table's marks, and bounds only where the window misses (the marks give the others')."""
+    """Marks ``seen[key - base]`` for each valid key in [base, top]: with the first row
+    (numbered from ``first``) of the key (-1: none), or, ``first < 0``, with 1 written
+    without a test (a byte table of this chunk's own); returns (smallest, largest, how
+    many) of the valid keys outside it; ``out``: each row's slot (key - base; -1: not
+    valid), the codes themselves when the table turns out to be the identity. One pass: a
+    direct table's marks, and bounds only where the window misses (the marks give the
+    others')."""
     check = valid.shape[0] > 0
+    mark_only = first < 0
     lo, hi, count = np.iinfo(np.int64).max, np.iinfo(np.int64).min, 0
     for i in range(keys.shape[0]):
         if check and not valid[i]:
@@ -52,29 +55,10 @@ def _window_scan(keys, valid, base, top, first, seen, out):
         k = keys[i]
         out[i] = k - base
         if base <= k <= top:
-            if seen[k - base] < 0:   # read-mostly: threads do not share written lines
+            if mark_only:
+                seen[k - base] = 1
+            elif seen[k - base] < 0:   # read-mostly: threads do not share written lines
                 seen[k - base] = first + i
-        else:
-            lo = min(lo, k)
-            hi = max(hi, k)
-            count += 1
-    return lo, hi, count
-
-
-@njit(nogil=True, cache=True)
-def _window_mark(keys, valid, base, top, seen, out):
-    """``_window_scan`` with marks only (``seen[key - base] = 1``: a table of this chunk's
-    own, written without a test)."""
-    check = valid.shape[0] > 0
-    lo, hi, count = np.iinfo(np.int64).max, np.iinfo(np.int64).min, 0
-    for i in range(keys.shape[0]):
-        if check and not valid[i]:
-            out[i] = -1
-            continue
-        k = keys[i]
-        out[i] = k - base
-        if base <= k <= top:
-            seen[k - base] = 1
         else:
             lo = min(lo, k)
             hi = max(hi, k)

@@ -39,7 +39,6 @@ from ._relational_kernels import (
     _slots,
     _str_codes,
     _unique_probe,
-    _window_mark,
     _window_scan,
 )
 from .backends.llvm import hashtable
@@ -81,7 +80,7 @@ def _int_codes(keys, valid, sort):
     outs = [codes[a:b] for a, b in chunks]
     if sort:   # marks only: a byte per key
         seen = [np.zeros(top - base + 1, np.uint8) for _ in chunks]
-        parts = _on_threads(_window_mark, [p + (base, top, s, o)
+        parts = _on_threads(_window_scan, [p + (base, top, -1, s, o)
                                            for p, s, o in zip(pieces, seen, outs)])
         first = np.where(np.logical_or.reduce(seen) if len(seen) > 1 else seen[0], 0, -1)
     else:   # each key's first row
