@@ -234,6 +234,14 @@ def _slot_probe_fill(keys, first, lo, hi, starts, rows, keep_unmatched, left, ri
 
 
 @njit(nogil=True, cache=True)
+def _doubled(a, count):
+    """``a``'s first ``count`` entries in an array twice as long."""
+    out = np.empty(2 * count, a.dtype)
+    out[:count] = a[:count]
+    return out
+
+
+@njit(nogil=True, cache=True)
 def _str_codes(offsets, data, words64, bitmap, bit0, first, out):
     """First-appearance codes of Arrow strings (``offsets``/``data``; ``bitmap``: the
     validity bits from bit ``bit0``, empty: all valid) into ``out`` (-1: missing); the
@@ -287,18 +295,8 @@ def _str_codes(offsets, data, words64, bitmap, bit0, first, out):
             out[i] = c
             continue
         if count == reps.shape[0]:
-            grown = np.empty(2 * count, np.int64)
-            grown[:count] = reps
-            reps = grown
-            grown_w = np.empty(2 * count, np.uint64)
-            grown_w[:count] = words
-            words = grown_w
-            grown_h = np.empty(2 * count, np.uint64)
-            grown_h[:count] = hashes
-            hashes = grown_h
-            grown_l = np.empty(2 * count, np.int64)
-            grown_l[:count] = lens
-            lens = grown_l
+            reps, words = _doubled(reps, count), _doubled(words, count)
+            hashes, lens = _doubled(hashes, count), _doubled(lens, count)
         reps[count] = i
         words[count] = w
         lens[count] = b - a
