@@ -121,6 +121,15 @@ class _Emitter:
         b = self.b
         return b.sub(self.c(64), bits), b.sub(b.shl(self.c(1), bits), self.c(1))
 
+    @contextmanager
+    def probes(self, keys, tab, bits):
+        """for each row i of the call: yields (i, the code of ``keys[i]`` in ``tab``, -1
+        if absent), the slot of a row ahead prefetched. Only reads the table."""
+        shift, mask = self.table(bits)
+        with self.loop(self.lo, self.hi) as (i, _):
+            self.prefetch(keys, i, tab, shift)
+            yield i, self.find(tab, self.load(keys, i), shift, mask)
+
     def home(self, key, shift):
         """``key``'s first slot: the top bits of the key mixed (two rounds of xor-shift
         and multiply: keys in an arithmetic progression, or apart only in their high
@@ -238,10 +247,8 @@ def _ir_lookup(name):
     e = _Emitter(name)
     b = e.b
     keys, tab, codes = (e.operand(k) for k in range(3))
-    shift, mask = e.table(e.param(0))
-    with e.loop(e.lo, e.hi) as (i, _):
-        e.prefetch(keys, i, tab, shift)
-        e.store(e.find(tab, e.load(keys, i), shift, mask), codes, i)
+    with e.probes(keys, tab, e.param(0)) as (i, g):
+        e.store(g, codes, i)
     b.ret_void()
     return e.text()
 
@@ -290,11 +297,8 @@ def _ir_probe_unique(name):
     b = e.b
     bits, keep = e.param(0), b.icmp_signed("!=", e.param(1), e.c(0))
     keys, tab, left, right = (e.operand(k) for k in range(4))
-    shift, mask = e.table(bits)
     at = e.var(e.c(0))
-    with e.loop(e.lo, e.hi) as (i, _):
-        e.prefetch(keys, i, tab, shift)
-        g = e.find(tab, e.load(keys, i), shift, mask)
+    with e.probes(keys, tab, bits) as (i, g):
         with b.if_then(b.or_(b.icmp_signed(">=", g, e.c(0)), keep)):
             a = e.get(at)
             e.store(i, left, a)
@@ -313,11 +317,8 @@ def _ir_probe_count(name):
     b = e.b
     bits, keep = e.param(0), e.param(1)
     keys, tab, starts, codes = (e.operand(k) for k in range(4))
-    shift, mask = e.table(bits)
     total = e.var(e.c(0))
-    with e.loop(e.lo, e.hi) as (i, _):
-        e.prefetch(keys, i, tab, shift)
-        g = e.find(tab, e.load(keys, i), shift, mask)
+    with e.probes(keys, tab, bits) as (i, g):
         e.store(g, codes, i)
         s = b.select(b.icmp_signed(">=", g, e.c(0)), g, e.c(0))   # (starts has 2+ entries)
         m = b.sub(e.load(starts, b.add(s, e.c(1))), e.load(starts, s))
