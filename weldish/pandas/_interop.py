@@ -21,10 +21,11 @@ import pandas as pd
 PRIORITY = 5000
 
 
-def _weldish(x) -> bool:
-    from .frame import DataFrame
-    from .series import Series
-    return isinstance(x, (Series, DataFrame))
+_CLASSES: tuple = ()   # (Series, DataFrame), set by install (they import this module)
+
+
+def _weldish(x) -> bool:   # on every pandas Series/DataFrame construction: kept cheap
+    return isinstance(x, _CLASSES)
 
 
 def _constructor(init):
@@ -51,6 +52,10 @@ def _function(fn):
 
 
 def install():
+    global _CLASSES
+    from .frame import DataFrame
+    from .series import Series
+    _CLASSES = (Series, DataFrame)
     for cls in (pd.Series, pd.DataFrame):
         if not getattr(cls.__init__, "weldish_patched", False):
             cls.__init__ = _constructor(cls.__init__)
